@@ -1,0 +1,3 @@
+#pragma once
+#include <napi.h>
+void InitDoorbell(Napi::Env env, Napi::Object exports);

@@ -1,0 +1,406 @@
+/**
+ * An endpoint: what a process holds after connect(). It owns the process's slot and its
+ * registration connection; sends and requests go out through the slot, messages arrive
+ * through it, and the connection's end is the endpoint's end.
+ */
+import { EventEmitter } from 'node:events';
+import type net from 'node:net';
+import { parseAddress } from '../address.js';
+import {
+  AbortedError,
+  BackPressureError,
+  ClosedError,
+  ErrorCode,
+  MessageTooLargeError,
+  RequestTimeoutError,
+  SlotlinkError,
+  errorFromWire,
+  type ErrorCode as Code,
+} from '../errors.js';
+import { ControlDecoder, ControlOp, type ControlFrame, type Welcome } from '../proxy/registration-protocol.js';
+import { Mailbox } from '../slot/mailbox.js';
+import type { Envelope } from '../slot/reassembler.js';
+import { RecordKind } from '../slot/record.js';
+import type { Slot } from '../slot/slot.js';
+import { Message, MessageKind, type Replier } from './message.js';
+
+export type Payload = Uint8Array | string;
+
+export interface RequestOptions {
+  /** Milliseconds to wait for the reply. Default 30 000; 0 waits forever. */
+  timeout?: number;
+  signal?: AbortSignal;
+}
+
+export interface EndpointLimits {
+  /** Bytes send() may queue behind a full slot before it refuses with BackPressureError. */
+  maxPendingBytes: number;
+  /** Bytes of received messages held for the iterator before the slot stops being read. */
+  maxInboxBytes: number;
+}
+
+/** A message that could not be delivered (unknown name, receiver gone, ...). */
+export interface Undeliverable {
+  /** The destination it was sent to. */
+  to: string;
+  error: SlotlinkError;
+}
+
+export interface EndpointStats {
+  address: string;
+  messagesIn: number;
+  bytesIn: number;
+  messagesOut: number;
+  bytesOut: number;
+  cellsIn: number;
+  cellsOut: number;
+  writerWaits: number;
+  doorbellsRung: number;
+  doorbellsSaved: number;
+  pendingRequests: number;
+  queuedBytes: number;
+  inboxBytes: number;
+}
+
+interface PendingRequest {
+  to: string;
+  resolve: (reply: Buffer) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout | null;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | null;
+}
+
+const DONE = Promise.resolve();
+const encoder = new TextEncoder();
+const MAX_CACHED_ADDRESSES = 1024;
+
+export interface EndpointEvents {
+  undeliverable: [Undeliverable];
+  close: [SlotlinkError | null];
+}
+
+export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncIterable<Message>, Replier {
+  /** This process's own address: `name~id.generation@node`. */
+  readonly address: string;
+  readonly name: string;
+  readonly node: string;
+  /** Largest message the proxy accepts. */
+  readonly maxMessageBytes: number;
+  /** Resolves when the endpoint has closed, with the reason if it was not close(). */
+  readonly closed: Promise<SlotlinkError | null>;
+
+  private readonly mailbox: Mailbox;
+  private readonly pending = new Map<number, PendingRequest>();
+  private readonly addresses = new Map<string, Uint8Array>();
+  private readonly inbox: Message[] = [];
+  private inboxHead = 0;
+  private inboxBytes = 0;
+  private readonly pullers: Array<(r: IteratorResult<Message>) => void> = [];
+  private readonly drainWaiters: Array<() => void> = [];
+  private responder: ((m: Message) => Payload | void | Promise<Payload | void>) | null = null;
+  private nextRequestId = 1;
+  private state: 'open' | 'closing' | 'closed' = 'open';
+  private closeReason: SlotlinkError | null = null;
+  private resolveClosed!: (r: SlotlinkError | null) => void;
+
+  /** @internal use connect() */
+  constructor(readonly slot: Slot, welcome: Welcome, private readonly socket: net.Socket, private readonly limits: EndpointLimits, more: ControlFrame[]) {
+    super();
+    this.address = welcome.address;
+    this.name = welcome.name;
+    this.node = welcome.node;
+    this.maxMessageBytes = welcome.layout.maxMessageBytes;
+    this.closed = new Promise((r) => (this.resolveClosed = r));
+    this.mailbox = new Mailbox(slot, {
+      onMessage: (m) => this.onEnvelope(m),
+      onFailure: (err) => this.shutdown(err),
+      onDrained: () => {
+        for (const w of this.drainWaiters.splice(0)) w();
+      },
+    });
+    const decoder = new ControlDecoder();
+    const onFrames = (frames: ControlFrame[]) => {
+      for (const f of frames) if (f.op === ControlOp.CLOSING) this.closeReason = errorFromWire(f.code, f.message);
+    };
+    onFrames(more);
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        onFrames(decoder.push(chunk));
+      } catch (err) {
+        this.closeReason = err as SlotlinkError;
+      }
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => this.shutdown(this.closeReason));
+    this.mailbox.start(false);
+  }
+
+  /**
+   * Sends a message. Resolves once it is in the slot (usually at once, without waiting);
+   * waits while the slot is full. Do not change `data` before the promise resolves.
+   */
+  send(to: string, data: Payload): Promise<void> {
+    try {
+      const bytes = this.payload(data);
+      const address = this.addressBytes(to);
+      if (this.mailbox.trySend(RecordKind.SEND, address, 0, bytes)) return DONE;
+      return this.queue(RecordKind.SEND, address, 0, bytes);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Sends only if the slot has room now; false means "not writable: await writable()".
+   * `data` may be reused as soon as this returns true.
+   */
+  trySend(to: string, data: Payload): boolean {
+    const bytes = this.payload(data);
+    return this.mailbox.trySend(RecordKind.SEND, this.addressBytes(to), 0, bytes);
+  }
+
+  /** Resolves when everything queued is in the slot, so trySend() can succeed again. */
+  writable(): Promise<void> {
+    if (this.state === 'closed') return Promise.reject(new ClosedError(`endpoint ${this.address}`, this.closeReason));
+    if (!this.mailbox.backlogged && this.slot.writer.hasSpace()) return DONE;
+    return new Promise((resolve) => this.mailbox.whenWritable(resolve));
+  }
+
+  /** Sends a request and resolves with the reply's payload. */
+  request(to: string, data: Payload, options: RequestOptions = {}): Promise<Buffer> {
+    const { timeout = 30_000, signal } = options;
+    if (signal?.aborted) return Promise.reject(new AbortedError(signal.reason));
+    let bytes: Uint8Array;
+    let address: Uint8Array;
+    try {
+      this.checkOpen();
+      bytes = this.payload(data);
+      address = this.addressBytes(to);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const id = this.nextRequestId;
+    this.nextRequestId = this.nextRequestId >= 0xffffffff ? 1 : this.nextRequestId + 1;
+    return new Promise<Buffer>((resolve, reject) => {
+      const p: PendingRequest = { to, resolve, reject, timer: null, signal, onAbort: null };
+      if (timeout > 0) p.timer = setTimeout(() => this.settle(id, new RequestTimeoutError(to, timeout)), timeout);
+      if (signal) {
+        p.onAbort = () => this.settle(id, new AbortedError(signal.reason));
+        signal.addEventListener('abort', p.onAbort, { once: true });
+      }
+      this.pending.set(id, p);
+      if (!this.mailbox.trySend(RecordKind.REQUEST, address, id, bytes)) this.mailbox.enqueue(RecordKind.REQUEST, address, id, bytes);
+    });
+  }
+
+  /**
+   * Answers every request with `handler`: its return value is the reply, a thrown error
+   * becomes an error reply. Requests then no longer appear in the iterator.
+   */
+  respond(handler: (request: Message) => Payload | void | Promise<Payload | void>): void {
+    this.responder = handler;
+  }
+
+  /** Messages (and requests, unless respond() was called) in arrival order. */
+  [Symbol.asyncIterator](): AsyncIterator<Message> {
+    return {
+      next: () => {
+        const m = this.takeFromInbox();
+        if (m) return Promise.resolve({ value: m, done: false });
+        if (this.state === 'closed') return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve) => this.pullers.push(resolve));
+      },
+      return: () => Promise.resolve({ value: undefined, done: true }),
+    };
+  }
+
+  /** Writes out what is queued, then leaves the proxy; the slot is reclaimed. */
+  async close(): Promise<void> {
+    if (this.state !== 'open') {
+      await this.closed;
+      return;
+    }
+    this.state = 'closing';
+    if (this.mailbox.backlogged) await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
+    this.mailbox.flush();
+    this.socket.end();
+    await this.closed;
+  }
+
+  stats(): EndpointStats {
+    const s = this.slot;
+    return {
+      address: this.address,
+      ...this.mailbox.counters,
+      cellsIn: s.reader.cellsTaken,
+      cellsOut: s.writer.cellsCommitted,
+      doorbellsRung: s.up.counters.rung + s.down.counters.rung,
+      doorbellsSaved: s.up.counters.saved + s.down.counters.saved,
+      pendingRequests: this.pending.size,
+      queuedBytes: this.mailbox.pendingBytes,
+      inboxBytes: this.inboxBytes,
+    };
+  }
+
+  // ---- Replier (used by Message.reply/fail) ----
+
+  /** @internal */
+  reply(to: string, requestId: number, data: Payload): Promise<void> {
+    return this.write(RecordKind.REPLY, to, requestId, data);
+  }
+
+  /** @internal */
+  fail(to: string, requestId: number, code: Code, message: string): Promise<void> {
+    return this.write(RecordKind.ERROR, to, requestId, JSON.stringify({ code, message }));
+  }
+
+  // ---- internals ----
+
+  private write(kind: RecordKind, to: string, requestId: number, data: Payload): Promise<void> {
+    try {
+      const bytes = this.payload(data);
+      const address = this.addressBytes(to);
+      if (this.mailbox.trySend(kind, address, requestId, bytes)) return DONE;
+      return this.queue(kind, address, requestId, bytes);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private queue(kind: RecordKind, address: Uint8Array, requestId: number, bytes: Uint8Array): Promise<void> {
+    this.checkOpen();
+    if (this.mailbox.pendingBytes + bytes.length > this.limits.maxPendingBytes)
+      throw new BackPressureError(this.mailbox.pendingBytes, this.limits.maxPendingBytes);
+    return new Promise((resolve) => this.mailbox.enqueue(kind, address, requestId, bytes, resolve));
+  }
+
+  private payload(data: Payload): Uint8Array {
+    this.checkOpen();
+    const bytes = typeof data === 'string' ? encoder.encode(data) : data;
+    if (!(bytes instanceof Uint8Array)) throw new TypeError('message data must be a Uint8Array, Buffer or string');
+    if (bytes.length > this.maxMessageBytes) throw new MessageTooLargeError(bytes.length, this.maxMessageBytes);
+    return bytes;
+  }
+
+  private addressBytes(to: string): Uint8Array {
+    let bytes = this.addresses.get(to);
+    if (bytes) return bytes;
+    parseAddress(to);
+    if (this.addresses.size >= MAX_CACHED_ADDRESSES) this.addresses.clear();
+    bytes = encoder.encode(to);
+    this.addresses.set(to, bytes);
+    return bytes;
+  }
+
+  private checkOpen(): void {
+    if (this.state !== 'open') throw new ClosedError(`endpoint ${this.address}`, this.closeReason);
+  }
+
+  private onEnvelope(m: Envelope): void {
+    switch (m.kind) {
+      case RecordKind.SEND:
+        return this.deliver(new Message(this, MessageKind.SEND, m.address, m.payload, 0));
+      case RecordKind.REQUEST: {
+        const msg = new Message(this, MessageKind.REQUEST, m.address, m.payload, m.requestId);
+        if (this.responder) return this.answer(msg);
+        return this.deliver(msg);
+      }
+      case RecordKind.REPLY: {
+        const p = this.pending.get(m.requestId);
+        if (p) {
+          this.clear(m.requestId, p);
+          p.resolve(m.payload);
+        }
+        return;
+      }
+      case RecordKind.ERROR: {
+        const error = parseError(m.payload);
+        const p = m.requestId !== 0 ? this.pending.get(m.requestId) : undefined;
+        if (p) return this.settle(m.requestId, error);
+        this.emit('undeliverable', { to: m.address, error });
+        return;
+      }
+    }
+  }
+
+  private answer(msg: Message): void {
+    let result;
+    try {
+      result = this.responder!(msg);
+    } catch (err) {
+      void msg.fail(errorText(err)).catch(() => {});
+      return;
+    }
+    Promise.resolve(result).then(
+      (value) => msg.reply(value ?? EMPTY),
+      (err) => msg.fail(errorText(err)),
+    ).catch(() => {}); // the endpoint closed meanwhile
+  }
+
+  private deliver(msg: Message): void {
+    const puller = this.pullers.shift();
+    if (puller) return puller({ value: msg, done: false });
+    this.inbox.push(msg);
+    this.inboxBytes += msg.data.length;
+    if (this.inboxBytes > this.limits.maxInboxBytes) this.mailbox.pauseReading();
+  }
+
+  private takeFromInbox(): Message | null {
+    if (this.inboxHead >= this.inbox.length) return null;
+    const m = this.inbox[this.inboxHead]!;
+    this.inbox[this.inboxHead++] = undefined as unknown as Message;
+    if (this.inboxHead === this.inbox.length) {
+      this.inbox.length = 0;
+      this.inboxHead = 0;
+    }
+    this.inboxBytes -= m.data.length;
+    if (this.mailbox.readingPaused && this.inboxBytes <= this.limits.maxInboxBytes / 2) this.mailbox.resumeReading();
+    return m;
+  }
+
+  private settle(id: number, error: Error): void {
+    const p = this.pending.get(id);
+    if (!p) return;
+    this.clear(id, p);
+    p.reject(error);
+  }
+
+  private clear(id: number, p: PendingRequest): void {
+    this.pending.delete(id);
+    if (p.timer) clearTimeout(p.timer);
+    if (p.onAbort) p.signal!.removeEventListener('abort', p.onAbort);
+  }
+
+  private shutdown(reason: SlotlinkError | null): void {
+    if (this.state === 'closed') return;
+    const wasClosing = this.state === 'closing';
+    this.state = 'closed';
+    this.closeReason = reason ?? (wasClosing ? null : new ClosedError('the registration connection to the proxy'));
+    this.mailbox.close();
+    if (!this.socket.destroyed) this.socket.destroy();
+    for (const [id, p] of this.pending) {
+      this.clear(id, p);
+      p.reject(new ClosedError(`endpoint ${this.address}`, this.closeReason));
+    }
+    for (const w of this.drainWaiters.splice(0)) w();
+    for (const p of this.pullers.splice(0)) p({ value: undefined, done: true });
+    this.emit('close', this.closeReason);
+    this.resolveClosed(this.closeReason);
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+function parseError(payload: Buffer): SlotlinkError {
+  try {
+    const { code, message } = JSON.parse(payload.toString('utf8')) as { code: string; message: string };
+    return errorFromWire(String(code), String(message));
+  } catch {
+    return errorFromWire(ErrorCode.REMOTE, payload.toString('utf8').slice(0, 200));
+  }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

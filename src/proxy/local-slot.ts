@@ -1,0 +1,40 @@
+/** The proxy's record of one registered process: its slot, mailbox, name and credentials. */
+import { addressBytes } from '../address.js';
+import type { Mailbox } from '../slot/mailbox.js';
+import type { RegistrationConnection } from './registration-server.js';
+
+export interface Credentials {
+  pid: number;
+  uid: number;
+  gid: number;
+}
+
+export class LocalSlot {
+  readonly addressBytes: Uint8Array;
+  readonly registeredAt = Date.now();
+  /** Sources paused because this slot's queue was over its limit; resumed when it drains. */
+  readonly blockedSources = new Set<LocalSlot>();
+  /** Times this slot's own reading was paused because a receiver was full. */
+  backPressureWaits = 0;
+  mailbox!: Mailbox;
+  closed = false;
+
+  constructor(
+    readonly id: number,
+    readonly generation: number,
+    readonly name: string,
+    readonly group: boolean,
+    /** `name~id.generation@node`: this process and no other. */
+    readonly address: string,
+    readonly credentials: Credentials,
+    /** Its registration connection: open for as long as the process lives. */
+    readonly control: RegistrationConnection,
+  ) {
+    this.addressBytes = addressBytes(address);
+  }
+
+  /** `id.generation`, the instance part of the address. */
+  get instance(): string {
+    return `${this.id}.${this.generation}`;
+  }
+}

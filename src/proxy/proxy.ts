@@ -1,0 +1,195 @@
+/**
+ * The proxy daemon (local side): registration socket, slot table, directory and router.
+ * Each registered process gets its own slot; the proxy reads and writes every slot only
+ * through its mark devices, woken by doorbells rather than by scanning.
+ */
+import { checkName, formatInstanceAddress } from '../address.js';
+import { defaultNodeName, defaultSocketPath } from '../defaults.js';
+import { ErrorCode, ProtocolVersionError, SlotlinkError } from '../errors.js';
+import { createLogger, type Logger } from '../log.js';
+import { native } from '../native/binding.js';
+import { DEFAULT_GEOMETRY, checkGeometry, type SlotGeometry } from '../slot/layout.js';
+import { Mailbox } from '../slot/mailbox.js';
+import { Slot } from '../slot/slot.js';
+import { Directory } from './directory.js';
+import { LocalSlot } from './local-slot.js';
+import { ControlOp, PROTOCOL_VERSION, type Hello } from './registration-protocol.js';
+import { RegistrationServer, type RegistrationConnection } from './registration-server.js';
+import { Router } from './router.js';
+import { SlotTable } from './slot-table.js';
+import type { ProxyStats, SlotStats } from './stats.js';
+
+export interface ProxyOptions {
+  /** Registration socket path. Default: $SLOTLINK_SOCKET or a per-user temp path. */
+  socketPath?: string;
+  /** This proxy's node name in addresses. Default: the host name. */
+  node?: string;
+  /** A gid whose members may register too (socket mode 0660). Default: owner only. */
+  socketGid?: number;
+  /** Most slots served at once. Default 1024. */
+  maxSlots?: number;
+  /** Cells per direction, bytes per cell, largest message. */
+  geometry?: Partial<SlotGeometry>;
+  /** Bytes queued for one receiver before its senders are paused. Default 8 MiB. */
+  maxQueuedBytes?: number;
+  logger?: Logger;
+}
+
+export class Proxy {
+  readonly node: string;
+  readonly socketPath: string;
+  readonly geometry: SlotGeometry;
+  private readonly log: Logger;
+  private readonly table: SlotTable;
+  private readonly directory = new Directory();
+  private readonly router: Router;
+  private readonly server: RegistrationServer;
+  private readonly slots = new Set<LocalSlot>();
+  private readonly startedAt = Date.now();
+  private registrations = 0;
+  private evictions = 0;
+  private stopping = false;
+
+  constructor(options: ProxyOptions = {}) {
+    this.node = checkName(options.node ?? defaultNodeName(), 'node name');
+    this.socketPath = options.socketPath ?? defaultSocketPath();
+    this.geometry = { ...DEFAULT_GEOMETRY, ...options.geometry };
+    checkGeometry(this.geometry);
+    this.log = options.logger ?? createLogger({ base: { node: this.node } });
+    this.table = new SlotTable(options.maxSlots ?? 1024);
+    this.router = new Router(this.node, this.directory, options.maxQueuedBytes ?? 8 * 1024 * 1024);
+    this.server = new RegistrationServer(
+      { path: this.socketPath, gid: options.socketGid },
+      {
+        onHello: (conn, hello) => this.register(conn, hello),
+        onStatus: (conn) => conn.end({ op: ControlOp.STATUS, status: this.stats() }),
+        onClose: (conn) => this.onDisconnect(conn),
+      },
+    );
+  }
+
+  async start(): Promise<void> {
+    await this.server.listen();
+    this.log.info('proxy listening', { socket: this.socketPath, pid: process.pid, ...this.geometry });
+  }
+
+  /**
+   * Stops accepting, reads every slot to its end, writes out what is queued, tells each
+   * process the proxy is going away, and closes.
+   */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    await this.server.close();
+    for (const s of this.slots) s.mailbox.drainNow();
+    for (const s of [...this.slots]) {
+      this.evict(s, new SlotlinkError(ErrorCode.PROXY_SHUTDOWN, 'the proxy is shutting down'), 'info');
+    }
+    this.log.info('proxy stopped', { registrations: this.registrations });
+  }
+
+  private register(conn: RegistrationConnection, hello: Hello): void {
+    let allocated: { id: number; generation: number } | null = null;
+    try {
+      if (this.stopping) throw new SlotlinkError(ErrorCode.PROXY_SHUTDOWN, 'the proxy is shutting down');
+      if (hello.version !== PROTOCOL_VERSION) throw new ProtocolVersionError(hello.version, PROTOCOL_VERSION);
+      const name = checkName(hello.name);
+      const group = hello.group === true;
+      this.directory.checkFree(name, group);
+      allocated = this.table.allocate();
+      const { id, generation } = allocated;
+      const { slot, memfd } = Slot.create(id, generation, this.geometry);
+      const entry = new LocalSlot(id, generation, name, group, formatInstanceAddress(name, id, generation, this.node), conn.credentials, conn);
+      entry.mailbox = new Mailbox(slot, {
+        onMessage: (m) => this.router.route(entry, m),
+        onFailure: (err) => this.evict(entry, err, 'warn'),
+        onDrained: () => this.router.drained(entry),
+      });
+      try {
+        conn.sendWithFds(
+          { op: ControlOp.WELCOME, version: PROTOCOL_VERSION, node: this.node, name, address: entry.address, layout: slot.layout },
+          [memfd, slot.proxyBell.fd, slot.processBell.fd],
+        );
+      } catch (err) {
+        slot.close();
+        throw err;
+      } finally {
+        native.close(memfd);
+      }
+      conn.slotRef = entry;
+      this.slots.add(entry);
+      this.directory.add(entry);
+      this.registrations++;
+      entry.mailbox.start(true);
+      this.log.info('slot registered', { name, address: entry.address, pid: conn.credentials.pid, slot: id, generation });
+    } catch (err) {
+      if (allocated) this.table.release(allocated.id);
+      const e = err instanceof SlotlinkError ? err : new SlotlinkError(ErrorCode.REGISTRATION, String(err), { cause: err });
+      this.log.warn('registration refused', { name: hello.name, pid: conn.credentials.pid, code: e.code, reason: e.message });
+      conn.end({ op: ControlOp.REFUSED, ...e.toJSON() });
+    }
+  }
+
+  /** The process closed its registration socket (exit, crash, kill -9): reclaim at once. */
+  private onDisconnect(conn: RegistrationConnection): void {
+    const entry = conn.slotRef as LocalSlot | null;
+    if (!entry || entry.closed) return;
+    // What it committed before going is accepted: read it out before the slot goes.
+    try {
+      entry.mailbox.drainNow();
+    } catch {
+      // a failure was already reported through onFailure
+    }
+    this.reclaim(entry);
+    this.log.info('slot closed', { name: entry.name, address: entry.address, pid: entry.credentials.pid });
+  }
+
+  /** Ends one slot because of what it did (or shutdown); every other slot keeps running. */
+  private evict(entry: LocalSlot, err: SlotlinkError, level: 'warn' | 'info'): void {
+    if (entry.closed) return;
+    this.evictions++;
+    this.log[level]('slot ended by proxy', { name: entry.name, address: entry.address, pid: entry.credentials.pid, code: err.code, reason: err.message });
+    this.reclaim(entry);
+    entry.control.end({ op: ControlOp.CLOSING, ...err.toJSON() });
+  }
+
+  private reclaim(entry: LocalSlot): void {
+    if (entry.closed) return;
+    entry.closed = true;
+    this.slots.delete(entry);
+    this.directory.remove(entry);
+    this.router.forget(entry);
+    entry.mailbox.close();
+    this.table.release(entry.id);
+  }
+
+  stats(): ProxyStats {
+    const slots: SlotStats[] = [...this.slots].map((s) => ({
+      id: s.id,
+      generation: s.generation,
+      name: s.name,
+      address: s.address,
+      group: s.group,
+      pid: s.credentials.pid,
+      ...s.mailbox.counters,
+      cellsIn: s.mailbox.slot.reader.cellsTaken,
+      cellsOut: s.mailbox.slot.writer.cellsCommitted,
+      doorbellsRung: s.mailbox.slot.up.counters.rung + s.mailbox.slot.down.counters.rung,
+      doorbellsSaved: s.mailbox.slot.up.counters.saved + s.mailbox.slot.down.counters.saved,
+      queuedBytes: s.mailbox.pendingBytes,
+      readingPaused: s.mailbox.readingPaused,
+      backPressureWaits: s.backPressureWaits,
+    }));
+    return {
+      node: this.node,
+      pid: process.pid,
+      socket: this.socketPath,
+      uptimeMs: Date.now() - this.startedAt,
+      registrations: this.registrations,
+      evictions: this.evictions,
+      router: { ...this.router.counters },
+      slots,
+      directory: this.directory.snapshot(),
+    };
+  }
+}

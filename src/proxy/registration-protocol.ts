@@ -1,0 +1,64 @@
+/**
+ * The registration socket's control frames: a u32 little-endian length, then that many
+ * bytes of UTF-8 JSON. The welcome frame carries the slot's three descriptors
+ * (memfd, proxy doorbell, process doorbell) as SCM_RIGHTS on its first byte.
+ * See docs/slot-layout.md, "Registration".
+ */
+import { RegistrationError } from '../errors.js';
+import type { SlotLayout } from '../slot/layout.js';
+
+export const PROTOCOL_VERSION = 1;
+export const MAX_CONTROL_FRAME = 64 * 1024;
+
+export const ControlOp = {
+  HELLO: 'hello',
+  WELCOME: 'welcome',
+  REFUSED: 'refused',
+  CLOSING: 'closing',
+  STATUS: 'status',
+} as const;
+export type ControlOp = (typeof ControlOp)[keyof typeof ControlOp];
+
+export interface Hello { op: 'hello'; version: number; name: string; group?: boolean }
+export interface Welcome { op: 'welcome'; version: number; node: string; name: string; address: string; layout: SlotLayout }
+export interface Refused { op: 'refused'; code: string; message: string }
+export interface Closing { op: 'closing'; code: string; message: string }
+export interface StatusRequest { op: 'status' }
+export interface StatusReply { op: 'status'; status: unknown }
+export type ControlFrame = Hello | Welcome | Refused | Closing | StatusRequest | StatusReply;
+
+export function encodeControl(frame: ControlFrame): Buffer {
+  const body = Buffer.from(JSON.stringify(frame), 'utf8');
+  if (body.length > MAX_CONTROL_FRAME) throw new RegistrationError(`control frame "${frame.op}" is ${body.length} bytes, over the ${MAX_CONTROL_FRAME}-byte limit`);
+  const out = Buffer.allocUnsafe(4 + body.length);
+  out.writeUInt32LE(body.length, 0);
+  body.copy(out, 4);
+  return out;
+}
+
+/** Splits a byte stream into control frames, checking length and shape. */
+export class ControlDecoder {
+  private buffered: Buffer = Buffer.alloc(0);
+
+  push(chunk: Buffer): ControlFrame[] {
+    this.buffered = this.buffered.length ? Buffer.concat([this.buffered, chunk]) : chunk;
+    const frames: ControlFrame[] = [];
+    while (this.buffered.length >= 4) {
+      const length = this.buffered.readUInt32LE(0);
+      if (length > MAX_CONTROL_FRAME) throw new RegistrationError(`control frame length ${length} exceeds ${MAX_CONTROL_FRAME}`);
+      if (this.buffered.length < 4 + length) break;
+      const body = this.buffered.subarray(4, 4 + length);
+      this.buffered = this.buffered.subarray(4 + length);
+      let frame: unknown;
+      try {
+        frame = JSON.parse(body.toString('utf8'));
+      } catch (err) {
+        throw new RegistrationError('control frame is not valid JSON', err);
+      }
+      if (typeof frame !== 'object' || frame === null || typeof (frame as { op?: unknown }).op !== 'string' || !Object.values(ControlOp).includes((frame as { op: ControlOp }).op))
+        throw new RegistrationError(`control frame has no known "op": ${body.toString('utf8').slice(0, 80)}`);
+      frames.push(frame as ControlFrame);
+    }
+    return frames;
+  }
+}

@@ -1,0 +1,35 @@
+/** Plain stats snapshots: what `status`, `top` and metrics all read. */
+import type { MailboxCounters } from '../slot/mailbox.js';
+import type { RouterCounters } from './router.js';
+
+export interface SlotStats extends MailboxCounters {
+  id: number;
+  generation: number;
+  name: string;
+  address: string;
+  group: boolean;
+  pid: number;
+  /** Cells (batches) read from / committed to the slot. */
+  cellsIn: number;
+  cellsOut: number;
+  doorbellsRung: number;
+  doorbellsSaved: number;
+  /** Bytes waiting for room in this slot. */
+  queuedBytes: number;
+  /** True while the proxy holds off reading this slot because a receiver is full. */
+  readingPaused: boolean;
+  /** Times this slot's reading was paused by a full receiver. */
+  backPressureWaits: number;
+}
+
+export interface ProxyStats {
+  node: string;
+  pid: number;
+  socket: string;
+  uptimeMs: number;
+  registrations: number;
+  evictions: number;
+  router: RouterCounters;
+  slots: SlotStats[];
+  directory: Array<{ name: string; group: boolean; members: string[] }>;
+}

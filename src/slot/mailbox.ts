@@ -1,0 +1,249 @@
+/**
+ * A mailbox: one side's use of a slot. It reads what the other side committed, writes
+ * what this side sends (queueing what does not fit yet), batches writes into cells until
+ * the end of the current turn of the event loop, and sleeps on its doorbell only after
+ * telling the other side so. Used the same way by a process and by the proxy.
+ */
+import { SlotlinkError, SyscallError } from '../errors.js';
+import { NO_ROOM } from './cell-writer.js';
+import { Reassembler, type Envelope } from './reassembler.js';
+import { RecordCursor, type RecordKind } from './record.js';
+import type { Slot } from './slot.js';
+
+export interface MailboxHandler {
+  /** A complete message arrived. May call pauseReading(). */
+  onMessage(message: Envelope): void;
+  /** The slot holds bad data or a system call failed: this mailbox is finished. */
+  onFailure(error: SlotlinkError): void;
+  /** Everything queued has been written into the slot. */
+  onDrained?(): void;
+}
+
+/** Plain counters; copied into stats snapshots. */
+export interface MailboxCounters {
+  messagesIn: number;
+  bytesIn: number;
+  messagesOut: number;
+  bytesOut: number;
+  /** Times a writer found no writable cell and had to wait. */
+  writerWaits: number;
+  /** Times the reader went to sleep on its doorbell. */
+  sleeps: number;
+}
+
+interface Pending {
+  kind: RecordKind;
+  address: Uint8Array;
+  requestId: number;
+  payload: Uint8Array;
+  offset: number;
+  done: (() => void) | null;
+}
+
+/** Cells read per turn before yielding to the rest of the loop. */
+const CELLS_PER_TURN = 32;
+
+export class Mailbox {
+  readonly counters: MailboxCounters = { messagesIn: 0, bytesIn: 0, messagesOut: 0, bytesOut: 0, writerWaits: 0, sleeps: 0 };
+  /** Bytes accepted by enqueue() and not yet in the slot. */
+  pendingBytes = 0;
+  private queue: Pending[] = [];
+  private spaceWaiters: Array<() => void> = [];
+  private head = 0;
+  private waitingForSpace = false;
+  private readPaused = false;
+  private flushScheduled = false;
+  private serviceScheduled = false;
+  private closed = false;
+  private readonly cursor: RecordCursor;
+  private readonly reassembler = new Reassembler();
+
+  constructor(readonly slot: Slot, private readonly handler: MailboxHandler) {
+    this.cursor = new RecordCursor(slot.layout.maxMessageBytes);
+  }
+
+  /** Starts watching the doorbell and reads anything already waiting. */
+  start(keepAlive = false): void {
+    this.slot.ownBell.watch(() => this.service(), keepAlive);
+    this.service();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Whether anything is queued behind the slot. */
+  get backlogged(): boolean {
+    return this.head < this.queue.length;
+  }
+
+  /**
+   * Writes a message now if the slot has room and nothing is queued before it; false
+   * when the caller must wait (or enqueue). A message too big for one cell that has
+   * started is finished from the queue, so true means "accepted, in order".
+   */
+  trySend(kind: RecordKind, address: Uint8Array, requestId: number, payload: Uint8Array): boolean {
+    if (this.closed || this.backlogged) return false;
+    const reached = this.slot.writer.writeMessage(kind, address, requestId, payload, 0);
+    if (reached === NO_ROOM) return false;
+    this.scheduleFlush();
+    if (reached < payload.length) {
+      this.push({ kind, address, requestId, payload, offset: reached, done: null });
+      this.pump();
+      return true;
+    }
+    this.count(payload.length);
+    return true;
+  }
+
+  /** Queues a message behind whatever is queued; `done` runs once it is all in the slot. */
+  enqueue(kind: RecordKind, address: Uint8Array, requestId: number, payload: Uint8Array, done: (() => void) | null = null): void {
+    if (this.closed) return;
+    this.push({ kind, address, requestId, payload, offset: 0, done });
+    if (!this.waitingForSpace) this.pump();
+  }
+
+  /** Calls `cb` once nothing is queued and the slot can take a message. */
+  whenWritable(cb: () => void): void {
+    if (this.closed) return;
+    this.spaceWaiters.push(cb);
+    if (!this.backlogged && !this.waitingForSpace) this.pump();
+  }
+
+  /** Stops reading the slot (the consumer is full); the writer then waits on us. */
+  pauseReading(): void {
+    this.readPaused = true;
+  }
+
+  resumeReading(): void {
+    if (!this.readPaused) return;
+    this.readPaused = false;
+    this.scheduleService();
+  }
+
+  get readingPaused(): boolean {
+    return this.readPaused;
+  }
+
+  /** Commits the open cell now instead of at the end of the turn. */
+  flush(): void {
+    this.flushScheduled = false;
+    if (!this.closed) this.slot.writer.flush();
+  }
+
+  /** Reads whatever is committed and writes whatever is queued; used at shutdown. */
+  drainNow(): void {
+    this.service();
+    this.flush();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.slot.close();
+    // Waiters go on and find the endpoint closed.
+    for (const w of this.spaceWaiters.splice(0)) w();
+  }
+
+  /** The doorbell rang (or we were told to look): read, write, then sleep or go on. */
+  private service(): void {
+    this.serviceScheduled = false;
+    if (this.closed) return;
+    try {
+      let budget = CELLS_PER_TURN;
+      while (!this.readPaused && budget > 0) {
+        if (!this.readCell()) break;
+        budget--;
+        if (this.closed) return;
+      }
+      if (this.waitingForSpace || this.backlogged) {
+        this.waitingForSpace = false;
+        this.pump();
+      }
+      if (this.closed || this.readPaused) return;
+      if (budget === 0 || !this.slot.reader.sleep()) this.scheduleService();
+      else this.counters.sleeps++;
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private readCell(): boolean {
+    const data = this.slot.reader.take();
+    if (!data) return false;
+    const c = this.cursor;
+    c.reset(data, this.slot.reader.records);
+    while (c.next()) {
+      const message = this.reassembler.push(c);
+      if (!message) continue;
+      this.counters.messagesIn++;
+      this.counters.bytesIn += message.payload.length;
+      this.handler.onMessage(message);
+      if (this.closed) return false;
+    }
+    return true;
+  }
+
+  private push(p: Pending): void {
+    this.queue.push(p);
+    this.pendingBytes += p.payload.length - p.offset;
+  }
+
+  private pump(): void {
+    const writer = this.slot.writer;
+    while (this.head < this.queue.length) {
+      const p = this.queue[this.head]!;
+      const reached = writer.writeMessage(p.kind, p.address, p.requestId, p.payload, p.offset);
+      if (reached !== NO_ROOM) {
+        this.pendingBytes -= reached - p.offset;
+        p.offset = reached;
+      }
+      if (reached === NO_ROOM || reached < p.payload.length) {
+        this.scheduleFlush();
+        if (writer.waitForSpace()) {
+          this.waitingForSpace = true;
+          this.counters.writerWaits++;
+          return;
+        }
+        continue;
+      }
+      this.queue[this.head++] = undefined as unknown as Pending;
+      this.count(p.payload.length);
+      p.done?.();
+    }
+    this.queue.length = 0;
+    this.head = 0;
+    this.scheduleFlush();
+    if (this.spaceWaiters.length > 0) {
+      if (!writer.hasSpace() && writer.waitForSpace()) {
+        this.waitingForSpace = true;
+        this.counters.writerWaits++;
+      } else {
+        for (const w of this.spaceWaiters.splice(0)) w();
+      }
+    }
+    this.handler.onDrained?.();
+  }
+
+  private count(bytes: number): void {
+    this.counters.messagesOut++;
+    this.counters.bytesOut += bytes;
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  private scheduleService(): void {
+    if (this.serviceScheduled) return;
+    this.serviceScheduled = true;
+    setImmediate(() => this.service());
+  }
+
+  private fail(err: unknown): void {
+    const error = err instanceof SlotlinkError ? err : new SyscallError('slot mailbox', err);
+    this.handler.onFailure(error);
+  }
+}

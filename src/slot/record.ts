@@ -1,0 +1,161 @@
+/**
+ * Records: how messages are packed into a cell. A cell holds `recordCount` records
+ * back to back; each is a 24-byte header, the address, the payload, then padding to 8.
+ * A message larger than a cell is split into fragments (FIRST ... LAST) written in order
+ * by the one writer of the direction, so fragments of two messages never interleave.
+ */
+import { BadRecordError } from '../errors.js';
+
+export const RecordKind = { SEND: 1, REQUEST: 2, REPLY: 3, ERROR: 4 } as const;
+export type RecordKind = (typeof RecordKind)[keyof typeof RecordKind];
+const KIND_NAMES: Record<number, string> = { 1: 'SEND', 2: 'REQUEST', 3: 'REPLY', 4: 'ERROR' };
+
+export const RecordFlag = { FIRST: 1, LAST: 2 } as const;
+export const WHOLE = RecordFlag.FIRST | RecordFlag.LAST;
+
+/** Byte offsets inside a record header. */
+export const RecordHeader = {
+  RECORD_BYTES: 0,
+  KIND: 4,
+  FLAGS: 5,
+  ADDRESS_BYTES: 6,
+  RESERVED: 7,
+  REQUEST_ID: 8,
+  PAYLOAD_BYTES: 12,
+  MESSAGE_BYTES: 16,
+  RESERVED2: 20,
+  SIZE: 24,
+} as const;
+
+export const RECORD_ALIGN = 8;
+export const MAX_ADDRESS_BYTES = 255;
+
+export function recordBytes(addressBytes: number, payloadBytes: number): number {
+  return (RecordHeader.SIZE + addressBytes + payloadBytes + RECORD_ALIGN - 1) & ~(RECORD_ALIGN - 1);
+}
+
+export function kindName(kind: number): string {
+  return KIND_NAMES[kind] ?? `unknown(${kind})`;
+}
+
+/** Writes one record at `offset` of `data`; the caller has checked it fits. Returns its size. */
+export function writeRecord(
+  data: Uint8Array,
+  view: DataView,
+  offset: number,
+  kind: RecordKind,
+  flags: number,
+  address: Uint8Array,
+  requestId: number,
+  payload: Uint8Array,
+  payloadStart: number,
+  payloadBytes: number,
+  messageBytes: number,
+): number {
+  const size = recordBytes(address.length, payloadBytes);
+  view.setUint32(offset + RecordHeader.RECORD_BYTES, size, true);
+  view.setUint8(offset + RecordHeader.KIND, kind);
+  view.setUint8(offset + RecordHeader.FLAGS, flags);
+  view.setUint8(offset + RecordHeader.ADDRESS_BYTES, address.length);
+  view.setUint8(offset + RecordHeader.RESERVED, 0);
+  view.setUint32(offset + RecordHeader.REQUEST_ID, requestId, true);
+  view.setUint32(offset + RecordHeader.PAYLOAD_BYTES, payloadBytes, true);
+  view.setUint32(offset + RecordHeader.MESSAGE_BYTES, messageBytes, true);
+  view.setUint32(offset + RecordHeader.RESERVED2, 0, true);
+  let at = offset + RecordHeader.SIZE;
+  if (address.length > 0) {
+    data.set(address, at);
+    at += address.length;
+  }
+  if (payloadBytes > 0) data.set(payload.subarray(payloadStart, payloadStart + payloadBytes), at);
+  return size;
+}
+
+/**
+ * Walks the records of a cell that has already been copied out of shared memory, checking
+ * every field before use. One cursor is reused for all records (no allocation per record).
+ */
+export class RecordCursor {
+  kind: RecordKind = RecordKind.SEND;
+  flags = 0;
+  requestId = 0;
+  addressStart = 0;
+  addressBytes = 0;
+  payloadStart = 0;
+  payloadBytes = 0;
+  messageBytes = 0;
+  private offset = 0;
+  private seen = 0;
+  private data: Buffer = Buffer.alloc(0);
+  private view: DataView = new DataView(new ArrayBuffer(0));
+  private count = 0;
+
+  constructor(private readonly maxMessageBytes: number) {}
+
+  reset(data: Buffer, recordCount: number): void {
+    this.data = data;
+    this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    this.offset = 0;
+    this.seen = 0;
+    this.count = recordCount;
+  }
+
+  get buffer(): Buffer {
+    return this.data;
+  }
+
+  /** Advances to the next record; false after the last. Throws BadRecordError on bad input. */
+  next(): boolean {
+    const used = this.data.length;
+    if (this.seen === this.count) {
+      if (this.offset !== used) this.fail(`cell says ${this.count} records but ${used - this.offset} bytes remain after them`);
+      return false;
+    }
+    const at = this.offset;
+    if (used - at < RecordHeader.SIZE) this.fail(`record ${this.seen} at offset ${at}: header needs ${RecordHeader.SIZE} bytes, only ${used - at} remain`);
+    const v = this.view;
+    const size = v.getUint32(at + RecordHeader.RECORD_BYTES, true);
+    const kind = v.getUint8(at + RecordHeader.KIND);
+    const flags = v.getUint8(at + RecordHeader.FLAGS);
+    const addressBytes = v.getUint8(at + RecordHeader.ADDRESS_BYTES);
+    const payloadBytes = v.getUint32(at + RecordHeader.PAYLOAD_BYTES, true);
+    const messageBytes = v.getUint32(at + RecordHeader.MESSAGE_BYTES, true);
+    const where = `record ${this.seen} at offset ${at}`;
+    if (kind < RecordKind.SEND || kind > RecordKind.ERROR) this.fail(`${where}: kind ${kind} is not a record kind`);
+    if (flags & ~WHOLE) this.fail(`${where}: flags 0x${flags.toString(16)} has unknown bits`);
+    if (size > used - at) this.fail(`${where}: recordBytes ${size} runs past the cell's ${used} used bytes`);
+    if (size !== recordBytes(addressBytes, payloadBytes))
+      this.fail(`${where}: recordBytes ${size} does not match addressBytes ${addressBytes} + payloadBytes ${payloadBytes}`);
+    if (messageBytes > this.maxMessageBytes) this.fail(`${where}: messageBytes ${messageBytes} exceeds the maximum ${this.maxMessageBytes}`);
+    if (payloadBytes > messageBytes) this.fail(`${where}: payloadBytes ${payloadBytes} exceeds messageBytes ${messageBytes}`);
+    if (flags === WHOLE && payloadBytes !== messageBytes)
+      this.fail(`${where}: a whole message has payloadBytes ${payloadBytes} but messageBytes ${messageBytes}`);
+    if ((flags & RecordFlag.FIRST) === 0 && addressBytes !== 0) this.fail(`${where}: a continuation fragment carries an address`);
+    this.kind = kind as RecordKind;
+    this.flags = flags;
+    this.requestId = v.getUint32(at + RecordHeader.REQUEST_ID, true);
+    this.addressStart = at + RecordHeader.SIZE;
+    this.addressBytes = addressBytes;
+    this.payloadStart = this.addressStart + addressBytes;
+    this.payloadBytes = payloadBytes;
+    this.messageBytes = messageBytes;
+    this.offset = at + size;
+    this.seen++;
+    return true;
+  }
+
+  /** The address as a string; addresses are ASCII by construction (checked by the router). */
+  address(): string {
+    return this.data.latin1Slice(this.addressStart, this.addressStart + this.addressBytes);
+  }
+
+  private fail(message: string): never {
+    throw new BadRecordError(message);
+  }
+}
+
+declare global {
+  interface Buffer {
+    latin1Slice(start: number, end: number): string;
+  }
+}
