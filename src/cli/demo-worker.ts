@@ -1,0 +1,69 @@
+/**
+ * One process of `slotlink demo`: registers, streams sequence-numbered messages to the
+ * next worker, answers requests, times requests to another worker, checks the order and
+ * content of all it receives, and reports to the demo over IPC.
+ */
+import { connect } from '../client/connect.js';
+
+interface Config { socket: string; index: number; workers: number; seconds: number; size: number }
+const cfg = JSON.parse(process.argv[2]!) as Config;
+const send = (m: object) => process.send!(m);
+
+const ep = await connect({ name: `worker-${cfg.index}`, socket: cfg.socket });
+ep.respond((m) => m.data);
+const target = `worker-${(cfg.index + 1) % cfg.workers}`;
+const asked = `worker-${(cfg.index + 2) % cfg.workers}`;
+
+let sent = 0;
+let received = 0;
+let bad = 0;
+const expected = new Map<string, number>();
+const rtts: number[] = [];
+
+void (async () => {
+  for await (const m of ep) {
+    const seq = m.data.readUInt32LE(0);
+    const want = expected.get(m.from) ?? 0;
+    if (seq !== want || m.data.length !== cfg.size || m.data[m.data.length - 1] !== (seq & 0xff)) bad++;
+    expected.set(m.from, seq + 1);
+    received++;
+  }
+})();
+
+// Start together: every worker must be registered before anyone sends.
+let go!: () => void;
+const started = new Promise<void>((r) => (go = r));
+process.on('message', (m: { cmd: string }) => {
+  if (m.cmd === 'go') go();
+  if (m.cmd === 'exit') {
+    clearInterval(report);
+    send({ sent, received, bad, rtts: rtts.splice(0), final: true });
+    void ep.close().then(() => process.exit(0));
+  }
+});
+
+send({ ready: true });
+await started;
+const report = setInterval(() => send({ sent, received, bad, rtts: rtts.splice(0) }), 200);
+const deadline = Date.now() + cfg.seconds * 1000;
+const requests = (async () => {
+  while (Date.now() < deadline) {
+    const t = process.hrtime.bigint();
+    await ep.request(asked, 'ping', { timeout: 5000 });
+    rtts.push(Number(process.hrtime.bigint() - t) / 1000);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+})();
+
+const buf = Buffer.alloc(cfg.size);
+while (Date.now() < deadline) {
+  for (let i = 0; i < 256; i++) {
+    buf.writeUInt32LE(sent, 0);
+    buf[buf.length - 1] = sent & 0xff;
+    while (!ep.trySend(target, buf)) await ep.writable();
+    sent++;
+  }
+  await new Promise((r) => setImmediate(r));
+}
+await requests;
+send({ sent, received, bad, rtts: rtts.splice(0), doneSending: true });

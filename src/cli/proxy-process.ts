@@ -1,0 +1,64 @@
+/**
+ * Starts `slotlink proxy` as a child process and resolves once it listens (it says so in
+ * its log); used by the demo, the benchmarks and the tests.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+
+export const CLI_PATH = fileURLToPath(new URL('./main.js', import.meta.url));
+
+export interface ProxyProcess {
+  child: ChildProcess;
+  pid: number;
+  socket: string;
+  /** Every log line so far. */
+  logs: string[];
+  /** Resolves with the first log line for which `match` holds. */
+  waitForLog(match: (line: string) => boolean): Promise<string>;
+  /** SIGTERM, then wait for exit. */
+  stop(): Promise<number | null>;
+}
+
+export async function startProxyProcess(socket: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ProxyProcess> {
+  const child = spawn(process.execPath, [CLI_PATH, 'proxy', '--socket', socket, ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  const logs: string[] = [];
+  const watchers: Array<{ match: (l: string) => boolean; resolve: (l: string) => void }> = [];
+  let partial = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (chunk: string) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop()!;
+    for (const line of lines) {
+      logs.push(line);
+      for (let i = watchers.length - 1; i >= 0; i--) {
+        if (watchers[i]!.match(line)) watchers.splice(i, 1)[0]!.resolve(line);
+      }
+    }
+  });
+  const waitForLog = (match: (line: string) => boolean) => {
+    const seen = logs.find(match);
+    if (seen) return Promise.resolve(seen);
+    return new Promise<string>((resolve, reject) => {
+      watchers.push({ match, resolve });
+      child.once('exit', (code) => reject(new Error(`proxy exited (code ${code}) before the expected log line; its log:\n${logs.join('\n')}`)));
+    });
+  };
+  const exited = once(child, 'exit');
+  await waitForLog((l) => l.includes('proxy listening'));
+  return {
+    child,
+    pid: child.pid!,
+    socket,
+    logs,
+    waitForLog,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      const [code] = (await exited) as [number | null];
+      return code;
+    },
+  };
+}
