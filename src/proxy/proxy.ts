@@ -105,13 +105,15 @@ export class Proxy {
         onFailure: (err) => this.evict(entry, err, 'warn'),
         onDrained: () => this.router.drained(entry),
       });
+      // Start reading first: the proxy has said it sleeps before the process gets its slot.
+      entry.mailbox.start(true);
       try {
         conn.sendWithFds(
           { op: ControlOp.WELCOME, version: PROTOCOL_VERSION, node: this.node, name, address: entry.address, layout: slot.layout },
           [memfd, slot.proxyBell.fd, slot.processBell.fd],
         );
       } catch (err) {
-        slot.close();
+        entry.mailbox.close();
         throw err;
       } finally {
         native.close(memfd);
@@ -120,7 +122,6 @@ export class Proxy {
       this.slots.add(entry);
       this.directory.add(entry);
       this.registrations++;
-      entry.mailbox.start(true);
       this.log.info('slot registered', { name, address: entry.address, pid: conn.credentials.pid, slot: id, generation });
     } catch (err) {
       if (allocated) this.table.release(allocated.id);

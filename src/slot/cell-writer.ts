@@ -106,17 +106,32 @@ export class CellWriter {
     this.records++;
   }
 
-  private commit(): void {
-    const h = this.cellHeaders[this.cell]!;
+  /**
+   * Claim 31: closes the open cell — its header written, the writer's mark NOT_WRITABLE —
+   * without telling the reader yet. Returns the cell; signal() it next.
+   */
+  seal(): number {
+    const cell = this.cell;
+    const h = this.cellHeaders[cell]!;
     const v = this.mem.view;
     v.setUint32(h + CellHeader.USED_BYTES, this.used, true);
     v.setUint32(h + CellHeader.RECORD_COUNT, this.records, true);
     v.setUint32(h + CellHeader.SEQUENCE, this.sequence, true);
-    this.device.commit(this.cell); // claims 31, 34, 35
+    this.device.markWritten(cell);
     this.sequence = (this.sequence + 1) >>> 0;
     this.cell = (this.cell + 1) % this.cellHeaders.length;
     this.open = false;
     this.cellsCommitted++;
+    return cell;
+  }
+
+  /** Claims 34, 35: makes a sealed cell readable, ringing the reader if it sleeps. */
+  signal(cell: number): void {
+    this.device.signal(cell);
+  }
+
+  private commit(): void {
+    this.signal(this.seal());
   }
 }
 

@@ -1,0 +1,40 @@
+/** A proxy process in a private temp directory, and everything a test starts, cleaned up together. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { startProxyProcess, type ProxyProcess } from '../../src/cli/proxy-process.js';
+import { Worker } from './worker.js';
+
+export class Rig {
+  readonly dir = mkdtempSync(join(os.tmpdir(), 'slotlink-test-'));
+  readonly socket = join(this.dir, 'proxy.sock');
+  proxy!: ProxyProcess;
+  private readonly workers: Worker[] = [];
+
+  static async start(proxyArgs: string[] = []): Promise<Rig> {
+    const rig = new Rig();
+    rig.proxy = await startProxyProcess(rig.socket, ['--node', 'test', ...proxyArgs]);
+    return rig;
+  }
+
+  async worker(name: string, extra: Record<string, unknown> = {}): Promise<Worker> {
+    const w = await Worker.start();
+    this.workers.push(w);
+    await w.call('connect', { socket: this.socket, name, ...extra });
+    return w;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.kill()));
+    if (this.proxy) {
+      // A stopped proxy cannot take SIGTERM.
+      try {
+        process.kill(this.proxy.pid, 'SIGCONT');
+      } catch {
+        // already gone
+      }
+      await this.proxy.stop();
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
