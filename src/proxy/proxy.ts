@@ -80,7 +80,7 @@ export class Proxy {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    await this.server.close();
+    this.server.close();
     for (const s of this.slots) s.mailbox.drainNow();
     for (const s of [...this.slots]) {
       this.evict(s, new SlotlinkError(ErrorCode.PROXY_SHUTDOWN, 'the proxy is shutting down'), 'info');

@@ -105,11 +105,16 @@ export class RegistrationServer {
     });
   }
 
-  async close(): Promise<void> {
+  /**
+   * Stops accepting and removes the socket file. Registered processes' connections stay
+   * open (the proxy ends them as it closes their slots); unregistered ones are dropped.
+   */
+  close(): void {
     const server = this.server;
     this.server = null;
     if (!server) return;
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    server.close();
+    for (const conn of this.connections) if (conn.slotRef === null) conn.socket.destroy();
     try {
       unlinkSync(this.options.path);
     } catch {
