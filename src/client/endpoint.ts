@@ -60,6 +60,8 @@ export interface EndpointStats {
   pendingRequests: number;
   queuedBytes: number;
   inboxBytes: number;
+  /** True while a send waits for the proxy to free a cell of the slot. */
+  waitingForSlot: boolean;
 }
 
 interface PendingRequest {
@@ -240,6 +242,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
       pendingRequests: this.pending.size,
       queuedBytes: this.mailbox.pendingBytes,
       inboxBytes: this.inboxBytes,
+      waitingForSlot: this.mailbox.waitingForSlot,
     };
   }
 

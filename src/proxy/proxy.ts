@@ -81,7 +81,7 @@ export class Proxy {
     if (this.stopping) return;
     this.stopping = true;
     this.server.close();
-    for (const s of this.slots) s.mailbox.drainNow();
+    for (const s of this.slots) s.mailbox.drainAll();
     for (const s of [...this.slots]) {
       this.evict(s, new SlotlinkError(ErrorCode.PROXY_SHUTDOWN, 'the proxy is shutting down'), 'info');
     }
@@ -136,11 +136,7 @@ export class Proxy {
     const entry = conn.slotRef as LocalSlot | null;
     if (!entry || entry.closed) return;
     // What it committed before going is accepted: read it out before the slot goes.
-    try {
-      entry.mailbox.drainNow();
-    } catch {
-      // a failure was already reported through onFailure
-    }
+    entry.mailbox.drainAll();
     this.reclaim(entry);
     this.log.info('slot closed', { name: entry.name, address: entry.address, pid: entry.credentials.pid });
   }

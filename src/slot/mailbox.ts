@@ -72,6 +72,11 @@ export class Mailbox {
     return this.closed;
   }
 
+  /** Whether the writer is waiting for the other side to free a cell. */
+  get waitingForSlot(): boolean {
+    return this.waitingForSpace;
+  }
+
   /** Whether anything is queued behind the slot. */
   get backlogged(): boolean {
     return this.head < this.queue.length;
@@ -131,10 +136,19 @@ export class Mailbox {
     if (!this.closed) this.slot.writer.flush();
   }
 
-  /** Reads whatever is committed and writes whatever is queued; used at shutdown. */
-  drainNow(): void {
-    this.service();
-    this.flush();
+  /**
+   * Reads every committed cell, paused or not (at most one ring's worth), and writes out
+   * what it can: used when the other side has gone, so nothing it committed is lost.
+   */
+  drainAll(): void {
+    if (this.closed) return;
+    try {
+      while (this.readCell()) if (this.closed) return;
+      this.pump();
+      this.flush();
+    } catch (err) {
+      this.fail(err);
+    }
   }
 
   close(): void {
