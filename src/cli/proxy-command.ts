@@ -24,7 +24,7 @@ Options:
   --cells N                  cells per direction of each slot (default 8)
   --cell-bytes N             data bytes per cell, a multiple of 64 (default 65536)
   --max-message-bytes N      largest message accepted (default 16777216)
-  --max-queued-bytes N       bytes queued for one receiver before its senders wait (default 8388608)
+  --max-queued-bytes N       bytes queued for one receiver before its senders wait (default 262144)
   --log-format json|pretty   log lines as JSON (default) or readable text
   -h, --help                 show this help`,
   options: {
@@ -57,7 +57,7 @@ Options:
         cellDataBytes: intFlag(v, 'cellBytes', 64 * 1024, 256, 16 * 1024 * 1024),
         maxMessageBytes: intFlag(v, 'maxMessageBytes', 16 * 1024 * 1024, 1, 1024 * 1024 * 1024),
       },
-      maxQueuedBytes: intFlag(v, 'maxQueuedBytes', 8 * 1024 * 1024, 1),
+      maxQueuedBytes: intFlag(v, 'maxQueuedBytes', 256 * 1024, 1),
       logger: createLogger({ pretty: logFormat === 'pretty' }),
     });
     await proxy.start();

@@ -19,8 +19,8 @@ import {
 } from '../errors.js';
 import { ControlDecoder, ControlOp, type ControlFrame, type Welcome } from '../proxy/registration-protocol.js';
 import { Mailbox } from '../slot/mailbox.js';
-import type { Envelope } from '../slot/reassembler.js';
-import { RecordKind } from '../slot/record.js';
+import { AddressCache } from '../slot/address-cache.js';
+import { RecordKind, addressOf, type MessageView } from '../slot/record.js';
 import type { Slot } from '../slot/slot.js';
 import { Message, MessageKind, type Replier } from './message.js';
 
@@ -95,6 +95,8 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
   private readonly mailbox: Mailbox;
   private readonly pending = new Map<number, PendingRequest>();
   private readonly addresses = new Map<string, Uint8Array>();
+  /** Sender addresses as strings, found by their bytes: no string built per message. */
+  private readonly senders = new AddressCache<string>(MAX_CACHED_ADDRESSES);
   private readonly inbox: Message[] = [];
   private inboxHead = 0;
   private inboxBytes = 0;
@@ -300,12 +302,22 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
     if (this.state !== 'open') throw new ClosedError(`endpoint ${this.address}`, this.closeReason);
   }
 
-  private onEnvelope(m: Envelope): void {
+  private sender(m: MessageView): string {
+    let from = this.senders.get(m.buffer, m.addressStart, m.addressBytes);
+    if (from === undefined) {
+      from = addressOf(m);
+      this.senders.set(m.buffer, m.addressStart, m.addressBytes, from);
+    }
+    return from;
+  }
+
+  private onEnvelope(m: MessageView): void {
+    const payload = () => m.buffer.subarray(m.payloadStart, m.payloadStart + m.payloadBytes);
     switch (m.kind) {
       case RecordKind.SEND:
-        return this.deliver(new Message(this, MessageKind.SEND, m.address, m.payload, 0));
+        return this.deliver(new Message(this, MessageKind.SEND, this.sender(m), payload(), 0));
       case RecordKind.REQUEST: {
-        const msg = new Message(this, MessageKind.REQUEST, m.address, m.payload, m.requestId);
+        const msg = new Message(this, MessageKind.REQUEST, this.sender(m), payload(), m.requestId);
         if (this.responder) return this.answer(msg);
         return this.deliver(msg);
       }
@@ -313,15 +325,15 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
         const p = this.pending.get(m.requestId);
         if (p) {
           this.clear(m.requestId, p);
-          p.resolve(m.payload);
+          p.resolve(payload());
         }
         return;
       }
       case RecordKind.ERROR: {
-        const error = parseError(m.payload);
+        const error = parseError(payload());
         const p = m.requestId !== 0 ? this.pending.get(m.requestId) : undefined;
         if (p) return this.settle(m.requestId, error);
-        this.emit('undeliverable', { to: m.address, error });
+        this.emit('undeliverable', { to: addressOf(m), error });
         return;
       }
     }

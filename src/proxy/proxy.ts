@@ -30,7 +30,7 @@ export interface ProxyOptions {
   maxSlots?: number;
   /** Cells per direction, bytes per cell, largest message. */
   geometry?: Partial<SlotGeometry>;
-  /** Bytes queued for one receiver before its senders are paused. Default 8 MiB. */
+  /** Bytes queued for one receiver before its senders are paused. Default 256 KiB. */
   maxQueuedBytes?: number;
   logger?: Logger;
 }
@@ -57,7 +57,7 @@ export class Proxy {
     checkGeometry(this.geometry);
     this.log = options.logger ?? createLogger({ base: { node: this.node } });
     this.table = new SlotTable(options.maxSlots ?? 1024);
-    this.router = new Router(this.node, this.directory, options.maxQueuedBytes ?? 8 * 1024 * 1024);
+    this.router = new Router(this.node, this.directory, options.maxQueuedBytes ?? 256 * 1024);
     this.server = new RegistrationServer(
       { path: this.socketPath, gid: options.socketGid },
       {

@@ -7,8 +7,8 @@
  */
 import { addressBytes, parseAddress } from '../address.js';
 import { ErrorCode, SlotlinkError, type ErrorCode as Code } from '../errors.js';
-import type { Envelope } from '../slot/reassembler.js';
-import { RecordKind } from '../slot/record.js';
+import { AddressCache } from '../slot/address-cache.js';
+import { RecordKind, addressOf, type MessageView } from '../slot/record.js';
 import type { Directory, Group } from './directory.js';
 import type { LocalSlot } from './local-slot.js';
 
@@ -34,7 +34,8 @@ export function errorPayload(code: Code, message: string): Uint8Array {
 
 export class Router {
   readonly counters: RouterCounters = { routed: 0, noRoute: 0, repliesDropped: 0 };
-  private readonly routes = new Map<string, Route>();
+  /** Routes by address bytes, so forwarding a message builds no string. */
+  private readonly routes = new AddressCache<Route>(MAX_CACHED_ROUTES);
 
   constructor(
     private readonly node: string,
@@ -43,8 +44,9 @@ export class Router {
     private readonly maxQueuedBytes: number,
   ) {}
 
-  route(src: LocalSlot, m: Envelope): void {
-    const r = this.resolve(m.address, m.kind === RecordKind.SEND || m.kind === RecordKind.REQUEST);
+  route(src: LocalSlot, m: MessageView): void {
+    const byName = m.kind === RecordKind.SEND || m.kind === RecordKind.REQUEST;
+    const r = this.resolve(m, byName);
     let dest: LocalSlot | null = null;
     if (r.error === null) {
       if (r.instance) dest = r.instance.closed ? null : r.instance;
@@ -54,24 +56,28 @@ export class Router {
       }
     }
     if (!dest) {
-      if (m.kind === RecordKind.SEND || m.kind === RecordKind.REQUEST) {
+      const address = addressOf(m);
+      if (byName) {
         this.counters.noRoute++;
-        const payload = r.error ?? errorPayload(ErrorCode.NO_ROUTE, `no route to "${m.address}": its process has gone away`);
-        src.mailbox.enqueue(RecordKind.ERROR, addressBytes(m.address), m.requestId, payload);
+        const payload = r.error ?? errorPayload(ErrorCode.NO_ROUTE, `no route to "${address}": its process has gone away`);
+        src.mailbox.enqueue(RecordKind.ERROR, addressBytes(address), m.requestId, payload);
       } else {
         this.counters.repliesDropped++;
       }
       return;
     }
     this.counters.routed++;
-    this.deliver(src, dest, m.kind, m.requestId, m.payload);
+    this.deliver(src, dest, m.kind, m.requestId, m.buffer, m.payloadStart, m.payloadStart + m.payloadBytes);
   }
 
-  /** Writes into `dest`'s slot, or queues; pauses `src` while `dest` is over its limit. */
-  deliver(src: LocalSlot | null, dest: LocalSlot, kind: RecordKind, requestId: number, payload: Uint8Array): void {
+  /**
+   * Writes `source[start, end)` into `dest`'s slot, or queues it; pauses `src` while
+   * `dest` is over its limit.
+   */
+  deliver(src: LocalSlot | null, dest: LocalSlot, kind: RecordKind, requestId: number, source: Uint8Array, start = 0, end = source.length): void {
     const from = src ? src.addressBytes : EMPTY;
     const mb = dest.mailbox;
-    if (!mb.trySend(kind, from, requestId, payload)) mb.enqueue(kind, from, requestId, payload);
+    if (!mb.trySend(kind, from, requestId, source, start, end)) mb.enqueue(kind, from, requestId, source, null, start, end);
     if (src && mb.pendingBytes > this.maxQueuedBytes && !dest.blockedSources.has(src)) {
       src.mailbox.pauseReading();
       src.backPressureWaits++;
@@ -91,13 +97,12 @@ export class Router {
     this.drained(slot);
   }
 
-  private resolve(address: string, byName: boolean): Route {
+  private resolve(m: MessageView, byName: boolean): Route {
     const epoch = this.directory.epoch;
-    const cached = this.routes.get(address);
+    const cached = this.routes.get(m.buffer, m.addressStart, m.addressBytes);
     if (cached && cached.epoch === epoch) return cached;
-    if (this.routes.size >= MAX_CACHED_ROUTES) this.routes.clear();
-    const route = this.lookup(address, byName, epoch);
-    this.routes.set(address, route);
+    const route = this.lookup(addressOf(m), byName, epoch);
+    this.routes.set(m.buffer, m.addressStart, m.addressBytes, route);
     return route;
   }
 

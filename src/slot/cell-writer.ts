@@ -38,29 +38,29 @@ export class CellWriter {
   }
 
   /**
-   * Writes `payload` from `offset` on; returns the offset reached: payload.length when the
-   * whole message is in the slot, less when the ring filled (call again later), and
-   * NO_ROOM when nothing could be written.
+   * Writes the message `source[start, end)` from `offset` on (start for a new message);
+   * returns the offset reached: `end` when the whole message is in the slot, less when the
+   * ring filled (call again later with that offset), and NO_ROOM when nothing was written.
    */
-  writeMessage(kind: RecordKind, address: Uint8Array, requestId: number, payload: Uint8Array, offset: number): number {
-    const total = payload.length;
-    if (offset === 0) {
+  writeMessage(kind: RecordKind, address: Uint8Array, requestId: number, source: Uint8Array, start: number, end: number, offset: number): number {
+    const total = end - start;
+    if (offset === start) {
       const size = recordBytes(address.length, total);
       if (size <= this.capacity) {
         if (!this.room(size)) return NO_ROOM;
-        this.append(kind, WHOLE, address, requestId, payload, 0, total, total);
-        return total;
+        this.append(kind, WHOLE, address, requestId, source, start, total, total);
+        return end;
       }
     }
-    const start = offset;
-    while (offset < total) {
-      const first = offset === 0;
+    const from = offset;
+    while (offset < end) {
+      const first = offset === start;
       const addr = first ? address : EMPTY;
       const header = RecordHeader.SIZE + addr.length;
-      if (!this.room(header + MIN_FRAGMENT)) return offset === start ? NO_ROOM : offset;
-      const chunk = Math.min(total - offset, (this.capacity - this.used - header) & ~7);
-      const flags = (first ? RecordFlag.FIRST : 0) | (offset + chunk === total ? RecordFlag.LAST : 0);
-      this.append(kind, flags, addr, requestId, payload, offset, chunk, total);
+      if (!this.room(header + MIN_FRAGMENT)) return offset === from ? NO_ROOM : offset;
+      const chunk = Math.min(end - offset, (this.capacity - this.used - header) & ~7);
+      const flags = (first ? RecordFlag.FIRST : 0) | (offset + chunk === end ? RecordFlag.LAST : 0);
+      this.append(kind, flags, addr, requestId, source, offset, chunk, total);
       offset += chunk;
     }
     return offset;

@@ -4,15 +4,15 @@
  * the end of the current turn of the event loop, and sleeps on its doorbell only after
  * telling the other side so. Used the same way by a process and by the proxy.
  */
-import { SlotlinkError, SyscallError } from '../errors.js';
+import { BadRecordError, SlotlinkError, SyscallError } from '../errors.js';
 import { NO_ROOM } from './cell-writer.js';
-import { Reassembler, type Envelope } from './reassembler.js';
-import { RecordCursor, type RecordKind } from './record.js';
+import { Reassembler } from './reassembler.js';
+import { RecordCursor, type MessageView, type RecordKind } from './record.js';
 import type { Slot } from './slot.js';
 
 export interface MailboxHandler {
-  /** A complete message arrived. May call pauseReading(). */
-  onMessage(message: Envelope): void;
+  /** A complete message arrived; the view is valid during this call only. May call pauseReading(). */
+  onMessage(message: MessageView): void;
   /** The slot holds bad data or a system call failed: this mailbox is finished. */
   onFailure(error: SlotlinkError): void;
   /** Everything queued has been written into the slot. */
@@ -35,7 +35,10 @@ interface Pending {
   kind: RecordKind;
   address: Uint8Array;
   requestId: number;
-  payload: Uint8Array;
+  /** The message is source[start, end); offset is how far it has been written. */
+  source: Uint8Array;
+  start: number;
+  end: number;
   offset: number;
   done: (() => void) | null;
 }
@@ -83,28 +86,28 @@ export class Mailbox {
   }
 
   /**
-   * Writes a message now if the slot has room and nothing is queued before it; false
-   * when the caller must wait (or enqueue). A message too big for one cell that has
-   * started is finished from the queue, so true means "accepted, in order".
+   * Writes the message `source[start, end)` now if the slot has room and nothing is queued
+   * before it; false when the caller must wait (or enqueue). A message too big for one cell
+   * that has started is finished from the queue, so true means "accepted, in order".
    */
-  trySend(kind: RecordKind, address: Uint8Array, requestId: number, payload: Uint8Array): boolean {
+  trySend(kind: RecordKind, address: Uint8Array, requestId: number, source: Uint8Array, start = 0, end = source.length): boolean {
     if (this.closed || this.backlogged) return false;
-    const reached = this.slot.writer.writeMessage(kind, address, requestId, payload, 0);
+    const reached = this.slot.writer.writeMessage(kind, address, requestId, source, start, end, start);
     if (reached === NO_ROOM) return false;
     this.scheduleFlush();
-    if (reached < payload.length) {
-      this.push({ kind, address, requestId, payload, offset: reached, done: null });
+    if (reached < end) {
+      this.push({ kind, address, requestId, source, start, end, offset: reached, done: null });
       this.pump();
       return true;
     }
-    this.count(payload.length);
+    this.count(end - start);
     return true;
   }
 
-  /** Queues a message behind whatever is queued; `done` runs once it is all in the slot. */
-  enqueue(kind: RecordKind, address: Uint8Array, requestId: number, payload: Uint8Array, done: (() => void) | null = null): void {
+  /** Queues `source[start, end)` behind whatever is queued; `done` runs once it is all in the slot. */
+  enqueue(kind: RecordKind, address: Uint8Array, requestId: number, source: Uint8Array, done: (() => void) | null = null, start = 0, end = source.length): void {
     if (this.closed) return;
-    this.push({ kind, address, requestId, payload, offset: 0, done });
+    this.push({ kind, address, requestId, source, start, end, offset: start, done });
     if (!this.waitingForSpace) this.pump();
   }
 
@@ -188,10 +191,15 @@ export class Mailbox {
     const c = this.cursor;
     c.reset(data, this.slot.reader.records);
     while (c.next()) {
-      const message = this.reassembler.push(c);
-      if (!message) continue;
+      let message: MessageView | null = c;
+      if (c.whole) {
+        if (this.reassembler.heldBytes > 0) throw new BadRecordError('a whole message arrived in the middle of a fragmented one');
+      } else {
+        message = this.reassembler.push(c);
+        if (!message) continue;
+      }
       this.counters.messagesIn++;
-      this.counters.bytesIn += message.payload.length;
+      this.counters.bytesIn += message.payloadBytes;
       this.handler.onMessage(message);
       if (this.closed) return false;
     }
@@ -200,19 +208,19 @@ export class Mailbox {
 
   private push(p: Pending): void {
     this.queue.push(p);
-    this.pendingBytes += p.payload.length - p.offset;
+    this.pendingBytes += p.end - p.offset;
   }
 
   private pump(): void {
     const writer = this.slot.writer;
     while (this.head < this.queue.length) {
       const p = this.queue[this.head]!;
-      const reached = writer.writeMessage(p.kind, p.address, p.requestId, p.payload, p.offset);
+      const reached = writer.writeMessage(p.kind, p.address, p.requestId, p.source, p.start, p.end, p.offset);
       if (reached !== NO_ROOM) {
         this.pendingBytes -= reached - p.offset;
         p.offset = reached;
       }
-      if (reached === NO_ROOM || reached < p.payload.length) {
+      if (reached === NO_ROOM || reached < p.end) {
         this.scheduleFlush();
         if (writer.waitForSpace()) {
           this.waitingForSpace = true;
@@ -222,7 +230,7 @@ export class Mailbox {
         continue;
       }
       this.queue[this.head++] = undefined as unknown as Pending;
-      this.count(p.payload.length);
+      this.count(p.end - p.start);
       p.done?.();
     }
     this.queue.length = 0;

@@ -28,6 +28,8 @@ export const RecordHeader = {
 } as const;
 
 export const RECORD_ALIGN = 8;
+/** Payloads up to this size are copied byte by byte: cheaper than making a subarray. */
+const SMALL_COPY = 96;
 export const MAX_ADDRESS_BYTES = 255;
 
 export function recordBytes(addressBytes: number, payloadBytes: number): number {
@@ -67,15 +69,30 @@ export function writeRecord(
     data.set(address, at);
     at += address.length;
   }
-  if (payloadBytes > 0) data.set(payload.subarray(payloadStart, payloadStart + payloadBytes), at);
+  if (payloadBytes > SMALL_COPY) data.set(payload.subarray(payloadStart, payloadStart + payloadBytes), at);
+  else for (let i = 0; i < payloadBytes; i++) data[at + i] = payload[payloadStart + i]!;
   return size;
+}
+
+/**
+ * A message as read from a slot, without copying: its address and payload are ranges of
+ * `buffer`. Valid only during the call it is passed to; copy what must outlive it.
+ */
+export interface MessageView {
+  readonly kind: RecordKind;
+  readonly requestId: number;
+  readonly buffer: Buffer;
+  readonly addressStart: number;
+  readonly addressBytes: number;
+  readonly payloadStart: number;
+  readonly payloadBytes: number;
 }
 
 /**
  * Walks the records of a cell that has already been copied out of shared memory, checking
  * every field before use. One cursor is reused for all records (no allocation per record).
  */
-export class RecordCursor {
+export class RecordCursor implements MessageView {
   kind: RecordKind = RecordKind.SEND;
   flags = 0;
   requestId = 0;
@@ -102,6 +119,11 @@ export class RecordCursor {
 
   get buffer(): Buffer {
     return this.data;
+  }
+
+  /** Whether the current record is a whole message (not a fragment). */
+  get whole(): boolean {
+    return this.flags === WHOLE;
   }
 
   /** Advances to the next record; false after the last. Throws BadRecordError on bad input. */
@@ -144,14 +166,15 @@ export class RecordCursor {
     return true;
   }
 
-  /** The address as a string; addresses are ASCII by construction (checked by the router). */
-  address(): string {
-    return this.data.latin1Slice(this.addressStart, this.addressStart + this.addressBytes);
-  }
 
   private fail(message: string): never {
     throw new BadRecordError(message);
   }
+}
+
+/** The address of a message as a string; addresses are ASCII by construction. */
+export function addressOf(m: MessageView): string {
+  return m.buffer.latin1Slice(m.addressStart, m.addressStart + m.addressBytes);
 }
 
 declare global {

@@ -26,7 +26,7 @@ test('claim 32: before writing, the process determines whether its region is wri
     const at = cellOffset(layout, Direction.UP, full);
     const before = Buffer.from(c.slot.memory.bytes.subarray(at, at + layout.cellStride));
     fillPayload(msg, layout.cellCount);
-    assert.equal(writer.writeMessage(RecordKind.SEND, Buffer.from('second'), 0, msg, 0), NO_ROOM, 'so it does not write');
+    assert.equal(writer.writeMessage(RecordKind.SEND, Buffer.from('second'), 0, msg, 0, msg.length, 0), NO_ROOM, 'so it does not write');
     assert.deepEqual(Buffer.from(c.slot.memory.bytes.subarray(at, at + layout.cellStride)), before, 'the cell is untouched');
     c.thawProxy();
     const r = await c.second.call('collect', { count: layout.cellCount });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ReaderMark, WriterMark } from '../../src/slot/mark-device.js';
-import { RecordCursor, RecordKind } from '../../src/slot/record.js';
+import { RecordCursor, RecordKind, addressOf } from '../../src/slot/record.js';
 import { ClaimRig } from '../helpers/claim-rig.js';
 import { checkPayload } from '../helpers/payload.js';
 
@@ -24,7 +24,7 @@ test('claim 39: after reading what the proxy wrote, the process sets its process
     cur.reset(data, reader.records);
     assert.ok(cur.next());
     assert.equal(cur.kind, RecordKind.SEND);
-    assert.match(cur.address(), /^second~\d+\.\d+@test$/);
+    assert.match(addressOf(cur), /^second~\d+\.\d+@test$/);
     assert.equal(checkPayload(data.subarray(cur.payloadStart, cur.payloadStart + cur.payloadBytes), 0), null);
     assert.equal(cur.next(), false);
   } finally {

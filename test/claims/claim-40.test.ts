@@ -43,7 +43,7 @@ test('claim 40: one slot per process, each with paired process and proxy mark de
     const cell = a!.slot.writer.currentCell;
     assert.equal(b!.slot.reader.sleep(), true);
     const arrived = new Promise<void>((r) => b!.slot.ownBell.watch(r));
-    a!.slot.writer.writeMessage(RecordKind.SEND, Buffer.from('s1'), 0, Buffer.from('hello'), 0);
+    a!.slot.writer.writeMessage(RecordKind.SEND, Buffer.from('s1'), 0, Buffer.from('hello'), 0, 5, 0);
     a!.slot.writer.flush();
     await arrived;
     const data = b!.slot.reader.take();

@@ -47,7 +47,7 @@ export class ClaimRig {
 
   /** Writes one whole message into the open cell (opening it if writable); false if none is. */
   write(to: string, payload: Uint8Array): boolean {
-    return this.slot.writer.writeMessage(RecordKind.SEND, Buffer.from(to), 0, payload, 0) === payload.length;
+    return this.slot.writer.writeMessage(RecordKind.SEND, Buffer.from(to), 0, payload, 0, payload.length, 0) === payload.length;
   }
 
   /** Freezes the proxy process and waits until the kernel reports it stopped. */

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { startProxyProcess, type ProxyProcess } from '../../src/cli/proxy-process.js';
-import { Worker } from './worker.js';
+import { startWorker, type Worker } from './worker.js';
 
 export class Rig {
   readonly dir = mkdtempSync(join(os.tmpdir(), 'slotlink-test-'));
@@ -18,7 +18,7 @@ export class Rig {
   }
 
   async worker(name: string, extra: Record<string, unknown> = {}): Promise<Worker> {
-    const w = await Worker.start();
+    const w = await startWorker();
     this.workers.push(w);
     await w.call('connect', { socket: this.socket, name, ...extra });
     return w;
