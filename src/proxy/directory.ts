@@ -15,10 +15,20 @@ export interface Group {
   next: number;
 }
 
+/** What a peer announced: its names and how many processes hold each. */
+export interface RemoteNames {
+  node: string;
+  names: Map<string, { group: boolean; members: number }>;
+}
+
 export class Directory {
+  /** Changes whenever a local or remote name, or a link's state, changes: routes re-resolve. */
   epoch = 0;
+  /** Changes only with local names: the version of the snapshot this proxy announces. */
+  localVersion = 0;
   private readonly names = new Map<string, Group>();
   private readonly instances = new Map<string, LocalSlot>();
+  private readonly remote = new Map<string, RemoteNames>();
 
   /** Throws NameTakenError unless `name` is free, or a group that `group: true` may join. */
   checkFree(name: string, group: boolean): void {
@@ -36,6 +46,7 @@ export class Directory {
     g.members.push(slot);
     this.instances.set(slot.instance, slot);
     this.epoch++;
+    this.localVersion++;
   }
 
   remove(slot: LocalSlot): void {
@@ -46,6 +57,29 @@ export class Directory {
       g.members = g.members.filter((m) => m !== slot);
       if (g.members.length === 0) this.names.delete(slot.name);
     }
+    this.epoch++;
+    this.localVersion++;
+  }
+
+  /** Replaces what `node` announced (a full snapshot, never a delta). */
+  setRemote(node: string, names: Array<{ name: string; group: boolean; members: number }>): void {
+    this.remote.set(node, { node, names: new Map(names.map((n) => [n.name, { group: n.group, members: n.members }])) });
+    this.epoch++;
+  }
+
+  /** Whether `node` announced `name` (undefined when nothing was heard from it yet). */
+  remoteHas(node: string, name: string): boolean | undefined {
+    const r = this.remote.get(node);
+    return r ? r.names.has(name) : undefined;
+  }
+
+  /** Nodes that announced `name`, sorted. */
+  nodesWith(name: string): string[] {
+    return [...this.remote.values()].filter((r) => r.names.has(name)).map((r) => r.node).sort();
+  }
+
+  /** Something other than names changed (a link went up or down): re-resolve routes. */
+  invalidate(): void {
     this.epoch++;
   }
 
@@ -60,5 +94,15 @@ export class Directory {
   /** Plain snapshot: name -> member addresses. */
   snapshot(): Array<{ name: string; group: boolean; members: string[] }> {
     return [...this.names.values()].map((g) => ({ name: g.name, group: g.isGroup, members: g.members.map((m) => m.address) }));
+  }
+
+  /** What this proxy announces to its peers. */
+  announcement(): Array<{ name: string; group: boolean; members: number }> {
+    return [...this.names.values()].map((g) => ({ name: g.name, group: g.isGroup, members: g.members.length }));
+  }
+
+  /** Plain snapshot of what peers announced. */
+  remoteSnapshot(): Array<{ node: string; names: string[] }> {
+    return [...this.remote.values()].map((r) => ({ node: r.node, names: [...r.names.keys()] }));
   }
 }

@@ -3,9 +3,15 @@
  * Each registered process gets its own slot; the proxy reads and writes every slot only
  * through its mark devices, woken by doorbells rather than by scanning.
  */
-import { checkName, formatInstanceAddress } from '../address.js';
+import { randomBytes } from 'node:crypto';
+import { addressBytes, checkName, formatInstanceAddress, parseAddress } from '../address.js';
 import { defaultNodeName, defaultSocketPath } from '../defaults.js';
 import { ErrorCode, ProtocolVersionError, SlotlinkError } from '../errors.js';
+import type { DirectoryFrame } from '../link/frame.js';
+import { LinkState, type Link, type LinkHandler } from '../link/link.js';
+import { Peers, type PeerAddress } from '../link/peers.js';
+import type { LinkSecurity } from '../link/transport.js';
+import { RecordKind } from '../slot/record.js';
 import { createLogger, type Logger } from '../log.js';
 import { native } from '../native/binding.js';
 import { DEFAULT_GEOMETRY, checkGeometry, type SlotGeometry } from '../slot/layout.js';
@@ -17,7 +23,7 @@ import { ControlOp, PROTOCOL_VERSION, type Hello } from './registration-protocol
 import { RegistrationServer, type RegistrationConnection } from './registration-server.js';
 import { Router } from './router.js';
 import { SlotTable } from './slot-table.js';
-import type { ProxyStats, SlotStats } from './stats.js';
+import type { LinkStats, ProxyStats, SlotStats } from './stats.js';
 
 export interface ProxyOptions {
   /** Registration socket path. Default: $SLOTLINK_SOCKET or a per-user temp path. */
@@ -33,9 +39,31 @@ export interface ProxyOptions {
   /** Bytes queued for one receiver before its senders are paused. Default 256 KiB. */
   maxQueuedBytes?: number;
   logger?: Logger;
+  /** Links to other proxies. Without it the proxy serves this host only. */
+  links?: LinkConfig;
+}
+
+export interface LinkConfig {
+  /** Where to accept peers' connections (port 0: any free port). */
+  listen?: { host: string; port: number };
+  /** Peers to dial. */
+  peers?: PeerAddress[];
+  security: LinkSecurity;
+  /** Bytes per destination a peer may send before it needs more credit. Default 1 MiB. */
+  creditWindow?: number;
+  /** Bytes sent to one peer and not yet acknowledged before senders wait. Default 64 MiB. */
+  maxUnackedBytes?: number;
+  /** Ping interval. Default 1000 ms. */
+  heartbeatMs?: number;
+  /** Silence after which a connection is dead. Default 3 heartbeats. */
+  deadAfterMs?: number;
+  /** Time a peer may stay disconnected before sends to it fail. Default 10 000 ms. */
+  unreachableAfterMs?: number;
 }
 
 export class Proxy {
+  /** Random per run: peers tell a restart from a reconnect by it. */
+  readonly incarnation = randomBytes(8).toString('hex');
   readonly node: string;
   readonly socketPath: string;
   readonly geometry: SlotGeometry;
@@ -49,6 +77,10 @@ export class Proxy {
   private registrations = 0;
   private evictions = 0;
   private stopping = false;
+  private readonly peers: Peers | null = null;
+  private announceScheduled = false;
+  /** The port the link listener bound (null without one). */
+  linkPort: number | null = null;
 
   constructor(options: ProxyOptions = {}) {
     this.node = checkName(options.node ?? defaultNodeName(), 'node name');
@@ -66,11 +98,77 @@ export class Proxy {
         onClose: (conn) => this.onDisconnect(conn),
       },
     );
+    if (options.links) {
+      const l = options.links;
+      const heartbeatMs = l.heartbeatMs ?? 1000;
+      this.peers = new Peers(
+        {
+          localNode: this.node,
+          incarnation: this.incarnation,
+          listen: l.listen ?? null,
+          peers: l.peers ?? [],
+          security: l.security,
+          creditWindow: l.creditWindow ?? 1024 * 1024,
+          maxUnackedBytes: l.maxUnackedBytes ?? 64 * 1024 * 1024,
+          maxMessageBytes: this.geometry.maxMessageBytes,
+          heartbeatMs,
+          deadAfterMs: l.deadAfterMs ?? 3 * heartbeatMs,
+          unreachableAfterMs: l.unreachableAfterMs ?? 10_000,
+          handshakeTimeoutMs: 5000,
+          logger: this.log,
+        },
+        this.linkHandler(),
+      );
+      this.router.links = this.peers;
+    }
+  }
+
+  private linkHandler(): LinkHandler {
+    return {
+      deliver: (link, frame, credit) => this.router.fromLink(link, frame, credit),
+      directory: (link, snapshot) => this.directory.setRemote(link.peer, snapshot.names),
+      failBack: (kind, requestId, src, dst, error) => this.failBack(kind, requestId, src, dst, error),
+      resume: (slot) => slot.mailbox.resumeReading(),
+      stateChanged: (link) => {
+        this.directory.invalidate();
+        if (link.status.state === LinkState.RECONNECTING) this.peers?.lost(link);
+      },
+      localDirectory: () => this.announcement(),
+    };
+  }
+
+  private announcement(): DirectoryFrame {
+    return { incarnation: this.incarnation, version: this.directory.localVersion, names: this.directory.announcement() };
+  }
+
+  /** Tells every peer the local names, once per turn however many changed. */
+  private announce(): void {
+    if (!this.peers || this.announceScheduled) return;
+    this.announceScheduled = true;
+    setImmediate(() => {
+      this.announceScheduled = false;
+      const snapshot = this.announcement();
+      for (const l of this.peers!.links.values()) l.announce(snapshot);
+    });
+  }
+
+  /** A message a link will not deliver: its local sender hears why. */
+  private failBack(kind: number, requestId: number, src: string, dst: string, error: SlotlinkError): void {
+    if (kind !== RecordKind.SEND && kind !== RecordKind.REQUEST) return;
+    let slot: LocalSlot | undefined;
+    try {
+      const a = parseAddress(src);
+      slot = a.instance ? this.directory.instance(a.instance) : undefined;
+    } catch {
+      return;
+    }
+    if (slot && !slot.closed) slot.mailbox.enqueue(RecordKind.ERROR, addressBytes(dst), requestId, Buffer.from(JSON.stringify(error.toJSON())));
   }
 
   async start(): Promise<void> {
     await this.server.listen();
-    this.log.info('proxy listening', { socket: this.socketPath, pid: process.pid, ...this.geometry });
+    if (this.peers) this.linkPort = await this.peers.start();
+    this.log.info('proxy listening', { socket: this.socketPath, pid: process.pid, linkPort: this.linkPort, incarnation: this.incarnation, ...this.geometry });
   }
 
   /**
@@ -85,6 +183,7 @@ export class Proxy {
     for (const s of [...this.slots]) {
       this.evict(s, new SlotlinkError(ErrorCode.PROXY_SHUTDOWN, 'the proxy is shutting down'), 'info');
     }
+    this.peers?.stop();
     this.log.info('proxy stopped', { registrations: this.registrations });
   }
 
@@ -121,6 +220,7 @@ export class Proxy {
       conn.slotRef = entry;
       this.slots.add(entry);
       this.directory.add(entry);
+      this.announce();
       this.registrations++;
       this.log.info('slot registered', { name, address: entry.address, pid: conn.credentials.pid, slot: id, generation });
     } catch (err) {
@@ -155,6 +255,7 @@ export class Proxy {
     entry.closed = true;
     this.slots.delete(entry);
     this.directory.remove(entry);
+    this.announce();
     this.router.forget(entry);
     entry.mailbox.close();
     this.table.release(entry.id);
@@ -186,7 +287,21 @@ export class Proxy {
       evictions: this.evictions,
       router: { ...this.router.counters },
       slots,
+      links: this.linkStats(),
       directory: this.directory.snapshot(),
+      remoteDirectory: this.directory.remoteSnapshot(),
     };
+  }
+
+  private linkStats(): LinkStats[] {
+    if (!this.peers) return [];
+    return [...this.peers.links.values()].map((l: Link) => ({
+      peer: l.peer,
+      status: l.status,
+      rttMs: l.rttMs,
+      unackedBytes: l.unackedBytes,
+      connectionsRefused: this.peers!.refused,
+      ...l.counters,
+    }));
   }
 }

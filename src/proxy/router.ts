@@ -1,29 +1,43 @@
 /**
- * The router: where each message read from a slot goes. Sends and requests go to a name
- * (balanced over a group's members); replies and errors go to the exact instance that
- * asked. A destination that does not resolve gets an ERROR record back to the sender,
- * never a silent drop. A receiver whose queue passes its limit pauses the reading of the
- * slots that feed it until it drains: memory stays bounded and only those senders wait.
+ * The router: where each message read from a slot, or arriving on a link, goes. Sends and
+ * requests go to a name (balanced over a group's members; a bare name is looked up here
+ * first, then among the names peers announced); replies and errors go to the exact
+ * instance that asked. A destination that does not resolve gets an ERROR back to the
+ * sender, never a silent drop. A local receiver whose queue passes its limit pauses the
+ * slots that feed it; a remote one is guarded by credits on its link.
  */
 import { addressBytes, parseAddress } from '../address.js';
 import { ErrorCode, SlotlinkError, type ErrorCode as Code } from '../errors.js';
+import type { InCredit, OutCredit } from '../link/credit.js';
+import type { DataFrame } from '../link/frame.js';
+import type { Link } from '../link/link.js';
 import { AddressCache } from '../slot/address-cache.js';
 import { RecordKind, addressOf, type MessageView } from '../slot/record.js';
 import type { Directory, Group } from './directory.js';
 import type { LocalSlot } from './local-slot.js';
 
-/** A resolved address, cached until the directory's epoch changes. */
+/** Where an address leads, cached until the directory's epoch changes. */
 type Route =
-  | { epoch: number; group: Group; instance: null; error: null }
-  | { epoch: number; group: null; instance: LocalSlot; error: null }
-  | { epoch: number; group: null; instance: null; error: Uint8Array };
+  | { type: 'group'; epoch: number; group: Group }
+  | { type: 'instance'; epoch: number; slot: LocalSlot }
+  | { type: 'remote'; epoch: number; targets: Array<{ link: Link; credit: OutCredit }>; next: number }
+  | { type: 'error'; epoch: number; payload: Uint8Array };
 
 export interface RouterCounters {
   routed: number;
+  /** Messages that went out on a link. */
+  toLinks: number;
+  /** Messages that came in on a link. */
+  fromLinks: number;
   /** Sends/requests to a destination that did not resolve (answered with an error). */
   noRoute: number;
   /** Replies whose requester had gone away. */
   repliesDropped: number;
+}
+
+/** What the router needs to know about links. */
+export interface LinkLookup {
+  link(node: string): Link | undefined;
 }
 
 const MAX_CACHED_ROUTES = 4096;
@@ -33,9 +47,14 @@ export function errorPayload(code: Code, message: string): Uint8Array {
 }
 
 export class Router {
-  readonly counters: RouterCounters = { routed: 0, noRoute: 0, repliesDropped: 0 };
+  readonly counters: RouterCounters = { routed: 0, toLinks: 0, fromLinks: 0, noRoute: 0, repliesDropped: 0 };
   /** Routes by address bytes, so forwarding a message builds no string. */
   private readonly routes = new AddressCache<Route>(MAX_CACHED_ROUTES);
+  /** Routes for destinations arriving on links: local only. */
+  private readonly inboundRoutes = new AddressCache<Route>(MAX_CACHED_ROUTES);
+  /** Stable copies of remote senders' addresses. */
+  private readonly senders = new AddressCache<Uint8Array>(MAX_CACHED_ROUTES);
+  links: LinkLookup = { link: () => undefined };
 
   constructor(
     private readonly node: string,
@@ -44,38 +63,64 @@ export class Router {
     private readonly maxQueuedBytes: number,
   ) {}
 
+  /** A message a local process wrote into its slot. */
   route(src: LocalSlot, m: MessageView): void {
     const byName = m.kind === RecordKind.SEND || m.kind === RecordKind.REQUEST;
-    const r = this.resolve(m, byName);
-    let dest: LocalSlot | null = null;
-    if (r.error === null) {
-      if (r.instance) dest = r.instance.closed ? null : r.instance;
-      else {
-        const g = r.group!;
-        dest = g.members[g.next++ % g.members.length] ?? null;
-      }
+    const r = this.resolve(this.routes, m, byName, false);
+    const end = m.payloadStart + m.payloadBytes;
+    if (r.type === 'remote') {
+      const t = r.targets[r.next++ % r.targets.length]!;
+      this.counters.toLinks++;
+      t.link.send(t.credit, src.addressBytes, src, m.kind, m.requestId, m.buffer, m.payloadStart, end);
+      return;
     }
+    const dest = this.pick(r);
     if (!dest) {
       const address = addressOf(m);
-      if (byName) {
-        this.counters.noRoute++;
-        const payload = r.error ?? errorPayload(ErrorCode.NO_ROUTE, `no route to "${address}": its process has gone away`);
-        src.mailbox.enqueue(RecordKind.ERROR, addressBytes(address), m.requestId, payload);
-      } else {
-        this.counters.repliesDropped++;
-      }
+      if (!byName) return void this.counters.repliesDropped++;
+      this.counters.noRoute++;
+      const payload = r.type === 'error' ? r.payload : errorPayload(ErrorCode.NO_ROUTE, `no route to "${address}": its process has gone away`);
+      src.mailbox.enqueue(RecordKind.ERROR, addressBytes(address), m.requestId, payload);
       return;
     }
     this.counters.routed++;
-    this.deliver(src, dest, m.kind, m.requestId, m.buffer, m.payloadStart, m.payloadStart + m.payloadBytes);
+    this.deliver(src.addressBytes, src, dest, m.kind, m.requestId, m.buffer, m.payloadStart, end);
+  }
+
+  /** A DATA frame from a peer: deliver to the local process it names, or answer why not. */
+  fromLink(link: Link, f: DataFrame, credit: InCredit): void {
+    this.counters.fromLinks++;
+    const byName = f.kind === RecordKind.SEND || f.kind === RecordKind.REQUEST;
+    const bytes = f.payloadBytes;
+    const r = this.resolve(this.inboundRoutes, f, byName, true);
+    const dest = this.pick(r);
+    if (!dest) {
+      link.consumed(credit, bytes);
+      if (!byName) return void this.counters.repliesDropped++;
+      this.counters.noRoute++;
+      const src = f.buffer.latin1Slice(f.srcStart, f.srcStart + f.srcBytes);
+      const at = src.indexOf('@');
+      const payload = r.type === 'error' ? r.payload : errorPayload(ErrorCode.NO_ROUTE, `no route to "${addressOf(f)}@${this.node}": its process has gone away`);
+      link.send(link.creditFor(at < 0 ? src : src.slice(0, at)), addressBytes(`${addressOf(f)}@${this.node}`), null, RecordKind.ERROR, f.requestId, payload, 0, payload.length);
+      return;
+    }
+    let from = this.senders.get(f.buffer, f.srcStart, f.srcBytes);
+    if (!from) {
+      from = f.buffer.slice(f.srcStart, f.srcStart + f.srcBytes);
+      this.senders.set(f.buffer, f.srcStart, f.srcBytes, from);
+    }
+    const mb = dest.mailbox;
+    const end = f.payloadStart + bytes;
+    if (mb.trySend(f.kind, from, f.requestId, f.buffer, f.payloadStart, end)) link.consumed(credit, bytes);
+    // The frame's buffer is the socket's chunk: keep a copy while it waits.
+    else mb.enqueue(f.kind, from, f.requestId, f.buffer.slice(f.payloadStart, end), () => link.consumed(credit, bytes));
   }
 
   /**
    * Writes `source[start, end)` into `dest`'s slot, or queues it; pauses `src` while
    * `dest` is over its limit.
    */
-  deliver(src: LocalSlot | null, dest: LocalSlot, kind: RecordKind, requestId: number, source: Uint8Array, start = 0, end = source.length): void {
-    const from = src ? src.addressBytes : EMPTY;
+  deliver(from: Uint8Array, src: LocalSlot | null, dest: LocalSlot, kind: RecordKind, requestId: number, source: Uint8Array, start = 0, end = source.length): void {
     const mb = dest.mailbox;
     if (!mb.trySend(kind, from, requestId, source, start, end)) mb.enqueue(kind, from, requestId, source, null, start, end);
     if (src && mb.pendingBytes > this.maxQueuedBytes && !dest.blockedSources.has(src)) {
@@ -97,34 +142,56 @@ export class Router {
     this.drained(slot);
   }
 
-  private resolve(m: MessageView, byName: boolean): Route {
+  private pick(r: Route): LocalSlot | null {
+    if (r.type === 'instance') return r.slot.closed ? null : r.slot;
+    if (r.type === 'group') return r.group.members[r.group.next++ % r.group.members.length] ?? null;
+    return null;
+  }
+
+  private resolve(cache: AddressCache<Route>, m: MessageView, byName: boolean, localOnly: boolean): Route {
     const epoch = this.directory.epoch;
-    const cached = this.routes.get(m.buffer, m.addressStart, m.addressBytes);
+    const cached = cache.get(m.buffer, m.addressStart, m.addressBytes);
     if (cached && cached.epoch === epoch) return cached;
-    const route = this.lookup(addressOf(m), byName, epoch);
-    this.routes.set(m.buffer, m.addressStart, m.addressBytes, route);
+    const route = this.lookup(addressOf(m), byName, localOnly, epoch);
+    cache.set(m.buffer, m.addressStart, m.addressBytes, route);
     return route;
   }
 
-  private lookup(address: string, byName: boolean, epoch: number): Route {
-    const fail = (code: Code, why: string): Route => ({ epoch, group: null, instance: null, error: errorPayload(code, `no route to "${address}": ${why}`) });
+  private lookup(address: string, byName: boolean, localOnly: boolean, epoch: number): Route {
+    const fail = (code: Code, why: string): Route => ({ type: 'error', epoch, payload: errorPayload(code, `no route to "${address}": ${why}`) });
     let a;
     try {
       a = parseAddress(address);
     } catch (err) {
       return fail(ErrorCode.INVALID_ADDRESS, (err as SlotlinkError).message);
     }
-    if (a.node !== null && a.node !== this.node) return fail(ErrorCode.NO_ROUTE, `node "${a.node}" is not connected to this proxy (node "${this.node}")`);
-    if (a.instance !== null) {
-      const slot = this.directory.instance(a.instance);
-      if (!slot || slot.name !== a.name) return fail(ErrorCode.NO_ROUTE, 'that process is no longer registered');
-      return { epoch, group: null, instance: slot, error: null };
+    const local = a.node === null || a.node === this.node;
+    if (local) {
+      if (a.instance !== null) {
+        const slot = this.directory.instance(a.instance);
+        if (!slot || slot.name !== a.name) return fail(ErrorCode.NO_ROUTE, 'that process is no longer registered');
+        return { type: 'instance', epoch, slot };
+      }
+      if (!byName) return fail(ErrorCode.NO_ROUTE, 'replies must be addressed to an instance');
+      const group = this.directory.group(a.name);
+      if (group) return { type: 'group', epoch, group };
+      if (localOnly || a.node !== null) return fail(ErrorCode.NO_ROUTE, `no process is registered as "${a.name}" on node "${this.node}"`);
+      // A bare name nobody here holds: any peer that announced it.
+      const targets = this.directory
+        .nodesWith(a.name)
+        .map((n) => this.links.link(n))
+        .filter((l): l is Link => !!l && l.accepting)
+        .map((link) => ({ link, credit: link.creditFor(a.name) }));
+      if (targets.length === 0) return fail(ErrorCode.NO_ROUTE, `no process is registered as "${a.name}" on node "${this.node}" or on any connected peer`);
+      return { type: 'remote', epoch, targets, next: 0 };
     }
-    if (!byName) return fail(ErrorCode.NO_ROUTE, 'replies must be addressed to an instance');
-    const group = this.directory.group(a.name);
-    if (!group) return fail(ErrorCode.NO_ROUTE, `no process is registered as "${a.name}" on node "${this.node}"`);
-    return { epoch, group, instance: null, error: null };
+    if (localOnly) return fail(ErrorCode.NO_ROUTE, `node "${a.node}" is not this node ("${this.node}")`);
+    const link = this.links.link(a.node!);
+    if (!link) return fail(ErrorCode.NO_ROUTE, `node "${a.node}" is not a peer of this proxy (node "${this.node}")`);
+    if (!link.accepting) return fail(ErrorCode.UNREACHABLE, `node "${a.node}" is unreachable (link ${link.status.state} since ${new Date(link.status.since).toISOString()})`);
+    if (a.instance === null && byName && this.directory.remoteHas(a.node!, a.name) === false)
+      return fail(ErrorCode.NO_ROUTE, `no process is registered as "${a.name}" on node "${a.node}"`);
+    const key = a.instance === null ? a.name : `${a.name}~${a.instance}`;
+    return { type: 'remote', epoch, targets: [{ link, credit: link.creditFor(key) }], next: 0 };
   }
 }
-
-const EMPTY = new Uint8Array(0);

@@ -1,5 +1,6 @@
 /** Plain stats snapshots: what `status`, `top` and metrics all read. */
 import type { MailboxCounters } from '../slot/mailbox.js';
+import type { LinkCounters, LinkStatus } from '../link/link.js';
 import type { RouterCounters } from './router.js';
 
 export interface SlotStats extends MailboxCounters {
@@ -31,5 +32,16 @@ export interface ProxyStats {
   evictions: number;
   router: RouterCounters;
   slots: SlotStats[];
+  links: LinkStats[];
   directory: Array<{ name: string; group: boolean; members: string[] }>;
+  remoteDirectory: Array<{ node: string; names: string[] }>;
+}
+
+export interface LinkStats extends LinkCounters {
+  peer: string;
+  status: LinkStatus;
+  rttMs: number | null;
+  unackedBytes: number;
+  /** Connections this proxy refused (authentication or handshake), all peers together. */
+  connectionsRefused: number;
 }
