@@ -33,9 +33,13 @@ test('a stopped receiver makes its sender wait, within bounded memory, and loses
       }
     })();
 
-    // Wait until the proxy holds off reading the sender and the sender waits on its slot.
-    while (!(await status(rig.socket, 'sender')).readingPaused) await new Promise((r) => setImmediate(r));
-    while (!sender.stats().waitingForSlot) await new Promise((r) => setImmediate(r));
+    // Wait until the proxy holds off reading the sender and the sender's ring is full: from
+    // then on the sender cannot get anything out until the receiver reads again.
+    const cells = sender.slot.layout.cellCount;
+    const ringFull = () => Array.from({ length: cells }, (_, i) => i).every((i) => !sender.slot.up.isWritable(i));
+    // (Paused first, full after: once paused, a full ring stays full.)
+    while (!((await status(rig.socket, 'sender')).readingPaused && ringFull())) await new Promise((r) => setImmediate(r));
+    assert.equal(sender.stats().waitingForSlot, true, 'send() is waiting for the slot');
     const stuckAt = sent;
     assert.ok(stuckAt < total, 'the sender cannot get everything out while the receiver is stopped');
 

@@ -57,7 +57,7 @@ test('request gets its reply; empty and text payloads work', async () => {
 
 test('unknown name, unknown node and invalid address are clear errors to the caller', async () => {
   await assert.rejects(client.request('nobody', 'x'), { code: 'SLOTLINK_ERR_NO_ROUTE', message: /no process is registered as "nobody" on node "test"/ });
-  await assert.rejects(client.request('svc@elsewhere', 'x'), { code: 'SLOTLINK_ERR_NO_ROUTE', message: /node "elsewhere" is not connected/ });
+  await assert.rejects(client.request('svc@elsewhere', 'x'), { code: 'SLOTLINK_ERR_NO_ROUTE', message: /node "elsewhere" is not a peer of this proxy/ });
   await assert.rejects(client.request('bad name', 'x'), { code: 'SLOTLINK_ERR_INVALID_ADDRESS' });
   const undeliverable = new Promise<{ to: string; error: { code: string } }>((r) => client.once('undeliverable', r));
   await client.send('ghost', 'boo');

@@ -189,8 +189,8 @@ export class Router {
     const link = this.links.link(a.node!);
     if (!link) return fail(ErrorCode.NO_ROUTE, `node "${a.node}" is not a peer of this proxy (node "${this.node}")`);
     if (!link.accepting) return fail(ErrorCode.UNREACHABLE, `node "${a.node}" is unreachable (link ${link.status.state} since ${new Date(link.status.since).toISOString()})`);
-    if (a.instance === null && byName && this.directory.remoteHas(a.node!, a.name) === false)
-      return fail(ErrorCode.NO_ROUTE, `no process is registered as "${a.name}" on node "${a.node}"`);
+    // An explicit node is authoritative for its names: it answers NO_ROUTE itself, so a
+    // name registered there a moment ago is never refused on a stale announcement.
     const key = a.instance === null ? a.name : `${a.name}~${a.instance}`;
     return { type: 'remote', epoch, targets: [{ link, credit: link.creditFor(key) }], next: 0 };
   }
