@@ -167,8 +167,9 @@ export class Link implements ConnectionOwner {
     this.flushScheduled = true;
     setImmediate(() => {
       this.flushScheduled = false;
-      const bytes = this.resend.take();
-      if (bytes && this.isUp) {
+      // While the link is down, frames stay in the buffer; adopt() resends them.
+      if (!this.isUp) return;
+      for (const bytes of this.resend.take()) {
         this.counters.bytesOut += bytes.length;
         this.conn!.write(bytes);
       }
@@ -339,8 +340,7 @@ export class Link implements ConnectionOwner {
 
   /** Graceful close at shutdown: flush what is written, say goodbye. */
   close(): void {
-    const bytes = this.resend.take();
-    if (bytes && this.isUp) this.conn!.write(bytes);
+    if (this.isUp) for (const bytes of this.resend.take()) this.conn!.write(bytes);
     if (this.isUp && this.delivered > this.ackedUpTo) this.conn!.write(encodeAck(this.delivered));
     this.setStatus({ state: LinkState.CLOSED, since: Date.now() });
     if (this.unreachableTimer) clearTimeout(this.unreachableTimer);

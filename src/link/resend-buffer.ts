@@ -13,6 +13,8 @@ interface Segment {
   buf: Buffer;
   /** Offsets in `buf` of each frame, firstSeq first. */
   offsets: number[];
+  /** Handed to the socket already. */
+  written: boolean;
 }
 
 const CHUNK_BYTES = 256 * 1024;
@@ -41,7 +43,7 @@ export class ResendBuffer {
       this.used = 0;
       this.segmentStart = 0;
     }
-    if (!this.open) this.open = { firstSeq: seq, lastSeq: seq, buf: this.chunk, offsets: [] };
+    if (!this.open) this.open = { firstSeq: seq, lastSeq: seq, buf: this.chunk, offsets: [], written: false };
     this.open.offsets.push(this.used - this.segmentStart);
     this.open.lastSeq = seq;
     writeData(this.chunk, this.used, seq, kind, requestId, src, dst, payload, start, end);
@@ -49,13 +51,16 @@ export class ResendBuffer {
     this.bytes += size;
   }
 
-  /** Ends the open segment and returns its bytes for writing, or null if nothing is new. */
-  take(): Buffer | null {
-    const s = this.close();
-    return s ? s.buf : null;
+  /** Everything not yet handed to the socket, in order; marks it written. */
+  take(): Buffer[] {
+    this.close();
+    const out: Buffer[] = [];
+    for (let i = this.segments.length - 1; i >= 0 && !this.segments[i]!.written; i--) out.push(this.segments[i]!.buf);
+    for (let i = this.segments.length - out.length; i < this.segments.length; i++) this.segments[i]!.written = true;
+    return out.reverse();
   }
 
-  /** Drops every written frame with sequence ≤ seq (frames not yet written cannot be acknowledged). */
+  /** Drops every frame with sequence ≤ seq (only written frames can have been acknowledged). */
   ack(seq: number): void {
     while (this.segments.length > 0) {
       const s = this.segments[0]!;
@@ -76,10 +81,11 @@ export class ResendBuffer {
     }
   }
 
-  /** Everything after `seq`, written or not, as buffers to write in order. */
+  /** Everything after `seq`, written or not, as buffers to write in order; marks it written. */
   after(seq: number): Buffer[] {
     this.close();
     this.ack(seq);
+    for (const s of this.segments) s.written = true;
     return this.segments.map((s) => s.buf);
   }
 

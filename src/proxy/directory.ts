@@ -67,12 +67,6 @@ export class Directory {
     this.epoch++;
   }
 
-  /** Whether `node` announced `name` (undefined when nothing was heard from it yet). */
-  remoteHas(node: string, name: string): boolean | undefined {
-    const r = this.remote.get(node);
-    return r ? r.names.has(name) : undefined;
-  }
-
   /** Nodes that announced `name`, sorted. */
   nodesWith(name: string): string[] {
     return [...this.remote.values()].filter((r) => r.names.has(name)).map((r) => r.node).sort();
