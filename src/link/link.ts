@@ -319,7 +319,12 @@ export class Link implements ConnectionOwner {
     if (this.status.state !== LinkState.CONNECTING) this.counters.reconnects++;
     this.setStatus({ state: LinkState.UP, since: Date.now(), remote: conn.remote, outbound: conn.outbound });
     if (this.delivered > 0) conn.write(encodeAck(this.delivered));
-    for (const c of this.inCreditList) if (c.granted > c.window) conn.write(encodeCredit(c.key, c.granted));
+    // Grants are absolute, so sending every current one again is harmless, and it covers
+    // any that came due while the link was down.
+    for (const c of this.inCreditList) {
+      c.granted = Math.max(c.granted, c.consumed + c.window);
+      if (c.granted > c.window) conn.write(encodeCredit(c.key, c.granted));
+    }
     this.announce(this.handler.localDirectory());
     for (const c of this.outCredits.values()) this.drainWaiting(c);
     this.log.info('link up', { remote: conn.remote, outbound: conn.outbound, resentFrames: resent.reduce((n, b) => n + countFrames(b), 0), delivered: this.delivered });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Mesh, tcpConnections } from '../helpers/mesh.js';
 
-test('when both proxies dial at once, exactly one connection stays and carries the traffic', async () => {
+test('when both proxies dial at once, exactly one connection stays and carries the traffic', { timeout: 60_000 }, async () => {
   const mesh = await Mesh.start({ bothDial: true });
   try {
     const a = await mesh.worker('alpha', 'left', { echo: true });

@@ -15,7 +15,7 @@ before(async () => {
 });
 after(() => mesh.close());
 
-test('claims 30, 40, 42, 52: processes on two hosts exchange messages and requests over one connection between their proxies', async () => {
+test('claims 30, 40, 42, 52: processes on two hosts exchange messages and requests over one connection between their proxies', { timeout: 60_000 }, async () => {
   const names = { alpha: ['a0', 'a1', 'a2'], beta: ['b0', 'b1', 'b2'] };
   const side: Record<string, Worker> = {};
   for (const n of names.alpha) side[n] = await mesh.worker('alpha', n, { echo: true });
@@ -58,7 +58,7 @@ test('claims 30, 40, 42, 52: processes on two hosts exchange messages and reques
   assert.ok(sb.router.fromLinks >= each * 9 && sa.router.toLinks >= each * 9);
 });
 
-test('a bare name resolves through the directory, and a group spanning the link is balanced', async () => {
+test('a bare name resolves through the directory, and a group spanning the link is balanced', { timeout: 60_000 }, async () => {
   const members = [await mesh.worker('beta', 'pool', { group: true, echo: true }), await mesh.worker('beta', 'pool', { group: true, echo: true })];
   const asker = await mesh.worker('alpha', 'asker');
   await mesh.waitForRemoteName('alpha', 'pool');
@@ -69,7 +69,7 @@ test('a bare name resolves through the directory, and a group spanning the link 
   await Promise.all(members.map((m) => m.kill()));
 });
 
-test('unknown name, unknown node and request timeout are clear errors across the link', async () => {
+test('unknown name, unknown node and request timeout are clear errors across the link', { timeout: 60_000 }, async () => {
   const asker = await mesh.worker('alpha', 'asker2');
   await mesh.worker('beta', 'mute', { consume: false });
   await assert.rejects(asker.call('request', { to: 'nobody@beta', timeout: 5000 }), { code: 'SLOTLINK_ERR_NO_ROUTE', message: /no process is registered as "nobody" on node "beta"/ });
