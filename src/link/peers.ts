@@ -146,6 +146,13 @@ export class Peers {
     return hs;
   }
 
+  /** @internal a connection failed before its HELLO was accepted. */
+  refusedBeforeHello(conn: Connection, error: SlotlinkError): void {
+    if (error.code !== ErrorCode.LINK_PROTOCOL) return; // already logged as refused
+    this.refused++;
+    this.options.logger.warn('peer refused', { remote: conn.remote, code: error.code, reason: error.message });
+  }
+
   /** @internal a HELLO arrived on a connection not yet adopted. */
   hello(hs: Handshake, h: Hello): void {
     const conn = hs.conn;
@@ -208,7 +215,8 @@ class Handshake implements ConnectionOwner {
     if (op === LinkOp.ERROR) return; // the peer refused us; it closes next
     this.early(`op ${op}`);
   }
-  closed(): void {
+  closed(conn: Connection, error: SlotlinkError | null): void {
+    if (error) this.peers.refusedBeforeHello(conn, error);
     this.settle(false);
   }
 

@@ -21,6 +21,8 @@ export interface MeshOptions {
   front?: (betaPort: number) => Promise<number>;
   /** Both proxies dial each other. */
   bothDial?: boolean;
+  /** Flags for one proxy only (e.g. its own certificate). */
+  perNode?: (node: 'alpha' | 'beta') => string[];
 }
 
 export function secretFlags(dir: string): string[] {
@@ -40,18 +42,19 @@ export class Mesh {
     const m = new Mesh();
     const security = (options.security ?? secretFlags)(m.dir);
     const common = [...security, ...(options.args ?? [])];
+    const own = (node: 'alpha' | 'beta') => [...common, ...(options.perNode?.(node) ?? [])];
     if (options.bothDial) {
       const [pa, pb] = await Promise.all([freePort(), freePort()]);
       [m.alpha, m.beta] = await Promise.all([
-        startProxyProcess(join(m.dir, 'alpha.sock'), ['--node', 'alpha', '--listen', `127.0.0.1:${pa}`, '--peer', `beta=127.0.0.1:${pb}`, ...common]),
-        startProxyProcess(join(m.dir, 'beta.sock'), ['--node', 'beta', '--listen', `127.0.0.1:${pb}`, '--peer', `alpha=127.0.0.1:${pa}`, ...common]),
+        startProxyProcess(join(m.dir, 'alpha.sock'), ['--node', 'alpha', '--listen', `127.0.0.1:${pa}`, '--peer', `beta=127.0.0.1:${pb}`, ...own('alpha')]),
+        startProxyProcess(join(m.dir, 'beta.sock'), ['--node', 'beta', '--listen', `127.0.0.1:${pb}`, '--peer', `alpha=127.0.0.1:${pa}`, ...own('beta')]),
       ]);
       m.betaPort = pb;
     } else {
-      m.beta = await startProxyProcess(join(m.dir, 'beta.sock'), ['--node', 'beta', '--listen', '127.0.0.1:0', ...common]);
+      m.beta = await startProxyProcess(join(m.dir, 'beta.sock'), ['--node', 'beta', '--listen', '127.0.0.1:0', ...own('beta')]);
       m.betaPort = linkPort(m.beta);
       const port = options.front ? await options.front(m.betaPort) : m.betaPort;
-      m.alpha = await startProxyProcess(join(m.dir, 'alpha.sock'), ['--node', 'alpha', '--listen', '127.0.0.1:0', '--peer', `beta=127.0.0.1:${port}`, ...common]);
+      m.alpha = await startProxyProcess(join(m.dir, 'alpha.sock'), ['--node', 'alpha', '--listen', '127.0.0.1:0', '--peer', `beta=127.0.0.1:${port}`, ...own('alpha')]);
     }
     await Promise.all([m.alpha.waitForLog((l) => l.includes('"link up"')), m.beta.waitForLog((l) => l.includes('"link up"'))]);
     return m;
