@@ -20,8 +20,10 @@ export interface ProxyProcess {
   stop(): Promise<number | null>;
 }
 
-export async function startProxyProcess(socket: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ProxyProcess> {
-  const child = spawn(process.execPath, [CLI_PATH, 'proxy', '--socket', socket, ...args], {
+/** `prefix` runs the proxy under another command, e.g. `ip netns exec NS`. */
+export async function startProxyProcess(socket: string, args: string[] = [], env: NodeJS.ProcessEnv = {}, prefix: string[] = []): Promise<ProxyProcess> {
+  const command = [...prefix, process.execPath, CLI_PATH, 'proxy', '--socket', socket, ...args];
+  const child = spawn(command[0]!, command.slice(1), {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, ...env },
   });
