@@ -10,7 +10,8 @@ export const statusCommand: Command = {
   usage: `Usage: slotlink status [--socket PATH] [--json]
 
 Asks the proxy on PATH for a snapshot of its slots (name, pid, messages and bytes in
-and out, batches, doorbells, back-pressure) and its directory.`,
+and out, batches, doorbells, back-pressure), its links to other proxies (state, round
+trip, frames, resends, reconnects, credit stalls) and the names it knows.`,
   options: { socket: { type: 'string' }, json: { type: 'boolean' } },
   async run(v) {
     const s = (await requestStatus(String(v.socket ?? defaultSocketPath()))) as ProxyStats;
@@ -24,6 +25,12 @@ and out, batches, doorbells, back-pressure) and its directory.`,
       '',
       ['SLOT', 'NAME', 'PID', 'MSGS IN', 'MSGS OUT', 'BYTES IN', 'BYTES OUT', 'BATCHES IN', 'BELLS RUNG', 'BELLS SAVED', 'QUEUED', 'BP WAITS'].join('\t'),
       ...s.slots.map((x) => [x.id, x.address, x.pid, x.messagesIn, x.messagesOut, x.bytesIn, x.bytesOut, x.cellsIn, x.doorbellsRung, x.doorbellsSaved, x.queuedBytes, x.backPressureWaits].join('\t')),
+      '',
+      ['PEER', 'STATE', 'SINCE', 'RTT MS', 'FRAMES OUT', 'FRAMES IN', 'UNACKED', 'RESENT', 'RECONNECTS', 'CREDIT STALLS'].join('\t'),
+      ...s.links.map((l) => [l.peer, l.status.state, new Date(l.status.since).toISOString(), l.rttMs === null ? '-' : l.rttMs.toFixed(2), l.framesOut, l.framesIn, l.unackedBytes, l.retransmittedFrames, l.reconnects, l.creditStalls].join('\t')),
+      '',
+      `names here: ${s.directory.map((d) => d.name).join(' ') || '-'}`,
+      ...s.remoteDirectory.map((r) => `names on ${r.node}: ${r.names.join(' ') || '-'}`),
     ];
     process.stdout.write(lines.join('\n') + '\n');
     return 0;

@@ -172,18 +172,35 @@ export class FrameDecoder {
   constructor(private readonly maxFrameBytes: number, private readonly handler: FrameHandler) {}
 
   push(chunk: Buffer): void {
-    const buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
-    this.pending = null;
     let at = 0;
-    while (buf.length - at >= 4) {
-      const body = buf.readUInt32LE(at);
-      if (body < 1 || body > this.maxFrameBytes) throw new LinkProtocolError(`frame at stream offset ${this.frames}: length ${body} is outside 1..${this.maxFrameBytes}`);
-      if (buf.length - at < 4 + body) break;
-      this.frame(buf, at, body);
+    // Finish a frame split across reads by copying only its own bytes, not the whole chunk.
+    while (this.pending) {
+      const p = this.pending;
+      const want = p.length < 4 ? 4 : 4 + this.checkLength(p.readUInt32LE(0));
+      const take = Math.min(want - p.length, chunk.length - at);
+      this.pending = Buffer.concat([p, chunk.subarray(at, at + take)]);
+      at += take;
+      if (this.pending.length < want) return;
+      if (want > 4) {
+        const whole = this.pending;
+        this.pending = null;
+        this.frame(whole, 0, want - 4);
+        this.frames++;
+      }
+    }
+    while (chunk.length - at >= 4) {
+      const body = this.checkLength(chunk.readUInt32LE(at));
+      if (chunk.length - at < 4 + body) break;
+      this.frame(chunk, at, body);
       this.frames++;
       at += 4 + body;
     }
-    if (at < buf.length) this.pending = buf.subarray(at);
+    if (at < chunk.length) this.pending = chunk.subarray(at);
+  }
+
+  private checkLength(body: number): number {
+    if (body < 1 || body > this.maxFrameBytes) throw new LinkProtocolError(`frame ${this.frames}: length ${body} is outside 1..${this.maxFrameBytes}`);
+    return body;
   }
 
   private frame(buf: Buffer, at: number, body: number): void {

@@ -2,7 +2,8 @@
  * Claim 30 (and 42, its medium form), host side: many processes exchange data with their
  * proxy through shared memory, each in its own region with its own mark devices, the
  * proxy reading and writing each region under those devices. The part across the network
- * connection between two proxies is shown in test/link/.
+ * connection between two proxies is shown end to end in
+ * test/link/two-hosts.test.ts ("claims 30, 40, 42, 52").
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

@@ -1,7 +1,8 @@
 /**
  * Claim 40, host side: a shared memory with one slot per process, each slot assigned to a
  * particular process, each with process and proxy mark devices in pairs that cooperate to
- * regulate data in and out. The second server and the connection are shown in test/link/.
+ * regulate data in and out. The second server and the connection are shown in
+ * test/link/two-hosts.test.ts ("claims 30, 40, 42, 52").
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

@@ -37,7 +37,7 @@ test('frames round-trip, even split at every byte', () => {
 });
 
 const bad: Array<[string, Buffer, RegExp]> = [
-  ['a length over the limit', Buffer.from([0xff, 0xff, 0xff, 0x7f, 2]), /length 2147483647 is outside 1\.\.1048576/],
+  ["a length over the limit", Buffer.from([0xff, 0xff, 0xff, 0x7f, 2]), /length 2147483647 is outside 1\.\.1048576/],
   ['a zero length', Buffer.from([0, 0, 0, 0, 2]), /length 0 is outside/],
   ['an unknown op', Buffer.from([1, 0, 0, 0, 42]), /unknown op 42/],
   ['an ACK of the wrong size', Buffer.from([3, 0, 0, 0, LinkOp.ACK, 0, 0]), /ACK frame: length 3, expected 9/],
