@@ -4,23 +4,26 @@
  * what happened. Cleans up everything it started.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { intFlag, type Command } from './args.js';
+import type { ProxyStats } from '../proxy/stats.js';
 import { startProxyProcess } from './proxy-process.js';
 
 interface Report { ready?: boolean; sent: number; received: number; bad: number; rtts: number[]; doneSending?: boolean; final?: boolean }
 
 export const demoCommand: Command = {
   name: 'demo',
-  summary: 'see it work: a proxy and several processes exchanging messages on this machine',
+  summary: 'see it work: two proxies and several processes exchanging messages on this machine',
   usage: `Usage: slotlink demo [--workers N] [--seconds S] [--size BYTES]
 
-Starts a proxy and N worker processes (default 6) on this machine. Each streams
-sequence-numbered messages to the next through its own shared-memory slot and times
-requests to another, for S seconds (default 3). Prints progress, then totals, rates,
+Starts two proxies ("alpha" and "beta", linked over loopback with a fresh shared secret)
+and N worker processes (default 6), half on each. Each worker streams sequence-numbered
+messages through its own shared-memory slot to the next worker, on the other proxy, and
+times requests to another, for S seconds (default 3). Prints progress, then totals, rates,
 request round trips, order checks and the connections used.`,
   options: { workers: { type: 'string' }, seconds: { type: 'string' }, size: { type: 'string' } },
   async run(v) {
@@ -28,8 +31,14 @@ request round trips, order checks and the connections used.`,
     const seconds = intFlag(v, 'seconds', 3, 1, 600);
     const size = intFlag(v, 'size', 64, 8, 1 << 20);
     const dir = mkdtempSync(join(os.tmpdir(), 'slotlink-demo-'));
-    const socket = join(dir, 'proxy.sock');
-    const proxy = await startProxyProcess(socket, ['--node', 'demo']);
+    const secret = join(dir, 'secret');
+    writeFileSync(secret, randomBytes(32), { mode: 0o600 });
+    const nodes = ['alpha', 'beta'];
+    const sockets = nodes.map((n) => join(dir, `${n}.sock`));
+    const beta = await startProxyProcess(sockets[1]!, ['--node', 'beta', '--listen', '127.0.0.1:0', '--secret-file', secret]);
+    const betaPort = JSON.parse(beta.logs.find((l) => l.includes('"proxy listening"'))!).linkPort as number;
+    const alpha = await startProxyProcess(sockets[0]!, ['--node', 'alpha', '--peer', `beta=127.0.0.1:${betaPort}`, '--secret-file', secret]);
+    const proxies = [alpha, beta];
     const children: ChildProcess[] = [];
     const reports: Report[] = [];
     const rtts: number[] = [];
@@ -41,7 +50,7 @@ request round trips, order checks and the connections used.`,
       const everyoneReady = new Promise<void>((r) => (allReady = r));
       for (let i = 0; i < workers; i++) {
         reports.push({ sent: 0, received: 0, bad: 0, rtts: [] });
-        const child = fork(workerPath, [JSON.stringify({ socket, index: i, workers, seconds, size })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+        const child = fork(workerPath, [JSON.stringify({ sockets, nodes, index: i, workers, seconds, size })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
         children.push(child);
         exits.push(new Promise((resolve) => child.once('exit', () => resolve())));
         child.on('message', (r: Report) => {
@@ -53,6 +62,7 @@ request round trips, order checks and the connections used.`,
           reports[i] = { ...r, doneSending: r.doneSending || reports[i]!.doneSending };
         });
       }
+      await alpha.waitForLog((l) => l.includes('"link up"'));
       await everyoneReady;
       for (const c of children) c.send({ cmd: 'go' });
       const t0 = Date.now();
@@ -86,32 +96,36 @@ request round trips, order checks and the connections used.`,
       const elapsed = (Date.now() - t0) / 1000;
       clearInterval(progress);
       if (tty) process.stdout.write('\n');
-      const status = await import('../client/registration.js').then((m) => m.requestStatus(socket)) as { slots: Array<{ cellsIn: number; messagesIn: number; doorbellsRung: number; doorbellsSaved: number }> };
+      const { requestStatus } = await import('../client/registration.js');
+      const statuses = (await Promise.all(sockets.map((s) => requestStatus(s)))) as ProxyStats[];
+      const slots = statuses.flatMap((s) => s.slots);
+      const link = statuses[0]!.links[0]!;
       for (const c of children) c.send({ cmd: 'exit' });
       await Promise.all(exits);
       const t = total();
       rtts.sort((a, b) => a - b);
       const pct = (p: number) => (rtts.length ? rtts[Math.min(rtts.length - 1, Math.floor(p * rtts.length))]!.toFixed(0) : 'n/a');
-      const cells = status.slots.reduce((a, s) => a + s.cellsIn, 0);
-      const msgsIn = status.slots.reduce((a, s) => a + s.messagesIn, 0);
-      const rung = status.slots.reduce((a, s) => a + s.doorbellsRung, 0);
-      const saved = status.slots.reduce((a, s) => a + s.doorbellsSaved, 0);
+      const cells = slots.reduce((a, s) => a + s.cellsIn, 0);
+      const msgsIn = slots.reduce((a, s) => a + s.messagesIn, 0);
+      const rung = slots.reduce((a, s) => a + s.doorbellsRung, 0);
+      const saved = slots.reduce((a, s) => a + s.doorbellsSaved, 0);
       process.stdout.write(
         [
           '',
-          `slotlink demo: ${workers} processes, 1 proxy, ${size}-byte messages, ${seconds} s`,
+          `slotlink demo: ${workers} processes on 2 proxies (alpha, beta), ${size}-byte messages, ${seconds} s; every stream crosses between the proxies`,
           `  messages sent ${t.sent.toLocaleString()}, received ${t.received.toLocaleString()}, lost ${t.sent - t.received}, out of order or corrupt ${t.bad}`,
           `  throughput ${Math.round(t.received / elapsed).toLocaleString()} msg/s, ${((t.received * size) / elapsed / 1e6).toFixed(1)} MB/s (all workers together, ${elapsed.toFixed(1)} s incl. drain)`,
           `  requests ${rtts.length} (under full load), round trip median ${pct(0.5)} µs, p99 ${pct(0.99)} µs`,
           `  batching: ${msgsIn.toLocaleString()} messages in ${cells.toLocaleString()} cells (${(msgsIn / Math.max(1, cells)).toFixed(0)} per batch); doorbells rung ${rung.toLocaleString()}, saved ${saved.toLocaleString()}`,
-          `  connections: ${workers} Unix-socket registrations (one per process, for liveness), 0 sockets on the data path`,
+          `  link alpha <-> beta: ${link.status.state}, ${link.framesOut.toLocaleString()} frames out, round trip ${link.rttMs === null ? 'n/a' : link.rttMs.toFixed(2) + ' ms'}, TLS 1.3 with a shared secret`,
+          `  connections: 1 between the proxies (a connection per communicating pair would need ${workers} here); processes use no sockets on the data path`,
           '',
         ].join('\n'),
       );
       return t.bad === 0 && t.sent === t.received ? 0 : 1;
     } finally {
       for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-      await proxy.stop();
+      await Promise.all(proxies.map((p) => p.stop()));
       rmSync(dir, { recursive: true, force: true });
     }
   },

@@ -5,14 +5,18 @@
  */
 import { connect } from '../client/connect.js';
 
-interface Config { socket: string; index: number; workers: number; seconds: number; size: number }
+interface Config { sockets: string[]; nodes: string[]; index: number; workers: number; seconds: number; size: number }
 const cfg = JSON.parse(process.argv[2]!) as Config;
 const send = (m: object) => process.send!(m);
 
-const ep = await connect({ name: `worker-${cfg.index}`, socket: cfg.socket });
+// Workers alternate between the proxies; each streams to the next worker (on the other
+// proxy) and times requests to the one after (on its own).
+const proxyOf = (i: number) => i % cfg.sockets.length;
+const address = (i: number) => `worker-${i % cfg.workers}@${cfg.nodes[proxyOf(i % cfg.workers)]}`;
+const ep = await connect({ name: `worker-${cfg.index}`, socket: cfg.sockets[proxyOf(cfg.index)] });
 ep.respond((m) => m.data);
-const target = `worker-${(cfg.index + 1) % cfg.workers}`;
-const asked = `worker-${(cfg.index + 2) % cfg.workers}`;
+const target = address(cfg.index + 1);
+const asked = address(cfg.index + 2);
 
 let sent = 0;
 let received = 0;
