@@ -40,7 +40,7 @@ try {
     { what: 'one-way throughput, 64 B', unit: 'msg/s', slotlink: [], unix: [], tcp: [], higherIsBetter: true },
     { what: 'one-way throughput, 4 KiB', unit: 'msg/s', slotlink: [], unix: [], tcp: [], higherIsBetter: true },
   ];
-  const stream = async (size: number, n: number, run: () => Promise<{ start: number }>) => {
+  const stream = async (n: number, run: () => Promise<{ start: number }>) => {
     await b.call('expect', { n });
     const arrived = b.call('arrived');
     const { start } = await run();
@@ -50,9 +50,9 @@ try {
   for (let r = 0; r < runs; r++) {
     // Alternate the order each run so neither contender always goes first on a warm cache.
     const contenders = [
-      { key: 'slotlink' as const, rtt: () => a.call('slotlinkRtt', { to: 'bench-b', n: rttN, size: 64 }), stream: (size: number, n: number) => stream(size, n, () => a.call('slotlinkStream', { to: 'bench-b', n, size })) },
-      { key: 'unix' as const, rtt: async () => (await a.call('dial', unix), a.call('socketRtt', { n: rttN, size: 64 })), stream: async (size: number, n: number) => (await a.call('dial', unix), stream(size, n, () => a.call('socketStream', { n, size }))) },
-      { key: 'tcp' as const, rtt: async () => (await a.call('dial', tcp), a.call('socketRtt', { n: rttN, size: 64 })), stream: async (size: number, n: number) => (await a.call('dial', tcp), stream(size, n, () => a.call('socketStream', { n, size }))) },
+      { key: 'slotlink' as const, rtt: () => a.call('slotlinkRtt', { to: 'bench-b', n: rttN, size: 64 }), stream: (size: number, n: number) => stream(n, () => a.call('slotlinkStream', { to: 'bench-b', n, size })) },
+      { key: 'unix' as const, rtt: async () => (await a.call('dial', unix), a.call('socketRtt', { n: rttN, size: 64 })), stream: async (size: number, n: number) => (await a.call('dial', unix), stream(n, () => a.call('socketStream', { n, size }))) },
+      { key: 'tcp' as const, rtt: async () => (await a.call('dial', tcp), a.call('socketRtt', { n: rttN, size: 64 })), stream: async (size: number, n: number) => (await a.call('dial', tcp), stream(n, () => a.call('socketStream', { n, size }))) },
     ];
     if (r % 2) contenders.reverse();
     for (const c of contenders) {

@@ -120,3 +120,22 @@ test('a closed endpoint rejects new work with SLOTLINK_ERR_CLOSED and ends its i
   await assert.rejects(ep.send('client', 'x'), { code: 'SLOTLINK_ERR_CLOSED' });
   await assert.rejects(ep.request('client', 'x'), { code: 'SLOTLINK_ERR_CLOSED' });
 });
+
+test('trySend of a message larger than a cell: the buffer may be reused at once', async () => {
+  const rx = await connect({ name: 'reuse-receiver', socket: rig.socket });
+  try {
+    const size = 50_000; // about 12 cells of 4 KiB
+    const buf = Buffer.alloc(size, 1);
+    const got = (async () => {
+      for await (const m of rx) return Buffer.from(m.data);
+      return null;
+    })();
+    while (!client.trySend('reuse-receiver', buf)) await client.writable();
+    buf.fill(2); // the caller's buffer changes right after trySend accepted it
+    const m = (await got)!;
+    assert.equal(m.length, size);
+    assert.ok(m.every((b) => b === 1), 'the message is what was sent, not what the buffer became');
+  } finally {
+    await rx.close();
+  }
+});

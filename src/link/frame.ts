@@ -4,7 +4,7 @@
  * docs/protocol.md is the normative description; this file is its code.
  */
 import { ErrorCode, SlotlinkError } from '../errors.js';
-import type { RecordKind } from '../slot/record.js';
+import type { MessageView, RecordKind } from '../slot/record.js';
 
 export const LinkOp = {
   HELLO: 1,
@@ -125,7 +125,7 @@ export function writeData(out: Buffer, at: number, seq: number, kind: RecordKind
 }
 
 /** The fields of a DATA frame, read in place. Valid during the callback only. */
-export class DataFrame {
+export class DataFrame implements MessageView {
   seq = 0;
   kind: RecordKind = 1;
   requestId = 0;

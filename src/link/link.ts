@@ -57,6 +57,7 @@ export interface LinkHandler {
 }
 
 export interface LinkCounters {
+  /** DATA frames (messages) sent and delivered, and their payload bytes. */
   framesOut: number;
   framesIn: number;
   bytesOut: number;
@@ -145,6 +146,7 @@ export class Link implements ConnectionOwner {
 
   private write(credit: OutCredit, from: Uint8Array, kind: RecordKind, requestId: number, payload: Uint8Array, start: number, end: number): void {
     credit.sent += end - start;
+    this.counters.bytesOut += end - start;
     this.resend.append(++this.sendSeq, kind, requestId, from, credit.key, payload, start, end);
     this.counters.framesOut++;
     this.scheduleFlush();
@@ -169,10 +171,7 @@ export class Link implements ConnectionOwner {
       this.flushScheduled = false;
       // While the link is down, frames stay in the buffer; adopt() resends them.
       if (!this.isUp) return;
-      for (const bytes of this.resend.take()) {
-        this.counters.bytesOut += bytes.length;
-        this.conn!.write(bytes);
-      }
+      for (const bytes of this.resend.take()) this.conn!.write(bytes);
     });
   }
 
@@ -313,7 +312,6 @@ export class Link implements ConnectionOwner {
     const resent = this.resend.after(delivered);
     for (const b of resent) {
       this.counters.retransmittedFrames += countFrames(b);
-      this.counters.bytesOut += b.length;
       conn.write(b);
     }
     if (this.status.state !== LinkState.CONNECTING) this.counters.reconnects++;

@@ -83,11 +83,6 @@ export class Peers {
     return this.links.get(node);
   }
 
-  /** Whether `node` is a peer this proxy knows of (configured or connected once). */
-  knows(node: string): boolean {
-    return this.links.has(node);
-  }
-
   stop(): void {
     this.stopped = true;
     if (this.heartbeat) clearInterval(this.heartbeat);

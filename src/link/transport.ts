@@ -34,10 +34,6 @@ function commonName(cert: tls.PeerCertificate | undefined): string | null {
   return Array.isArray(cn) ? (cn[0] ?? null) : (cn ?? null);
 }
 
-function certNode(cert: tls.PeerCertificate | undefined): string | null {
-  return commonName(cert);
-}
-
 function certNames(cert: tls.PeerCertificate): string[] {
   const cn = commonName(cert);
   const names = cn ? [cn] : [];
@@ -68,7 +64,7 @@ export function createLinkServer(security: LinkSecurity, onSocket: (socket: net.
           minVersion: 'TLSv1.3',
         };
   const server = tls.createServer(options, (socket) => {
-    const node = security.mode === 'tls' ? certNode(socket.getPeerCertificate()) : pskIdentity(socket);
+    const node = security.mode === 'tls' ? commonName(socket.getPeerCertificate()) : pskIdentity(socket);
     onSocket(socket, { node });
   });
   server.on('tlsClientError', (err, socket) => onRefused(`${socket.remoteAddress}:${socket.remotePort}`, err.message.split('\n')[0]!));
@@ -115,7 +111,7 @@ export function dialLink(security: LinkSecurity, host: string, port: number, loc
           checkServerIdentity: (_host, cert) =>
             certNames(cert).includes(expectedNode) ? undefined : new Error(`peer certificate names ${certNames(cert).join(', ') || 'nothing'}, expected node "${expectedNode}"`),
         },
-        () => done({ node: certNode((socket as tls.TLSSocket).getPeerCertificate()) }),
+        () => done({ node: commonName((socket as tls.TLSSocket).getPeerCertificate()) }),
       );
     } else {
       const psk = pskFrom(security.secret);

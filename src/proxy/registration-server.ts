@@ -122,10 +122,6 @@ export class RegistrationServer {
     }
   }
 
-  get connectionCount(): number {
-    return this.connections.size;
-  }
-
   private accept(socket: net.Socket): void {
     const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
     let credentials: Credentials;

@@ -11,7 +11,7 @@ import { ErrorCode, SlotlinkError, type ErrorCode as Code } from '../errors.js';
 import type { InCredit, OutCredit } from '../link/credit.js';
 import type { DataFrame } from '../link/frame.js';
 import type { Link } from '../link/link.js';
-import { AddressCache } from '../slot/address-cache.js';
+import { AddressCache, copyBytes } from '../slot/address-cache.js';
 import { RecordKind, addressOf, type MessageView } from '../slot/record.js';
 import type { Directory, Group } from './directory.js';
 import type { LocalSlot } from './local-slot.js';
@@ -106,14 +106,14 @@ export class Router {
     }
     let from = this.senders.get(f.buffer, f.srcStart, f.srcBytes);
     if (!from) {
-      from = f.buffer.slice(f.srcStart, f.srcStart + f.srcBytes);
+      from = copyBytes(f.buffer, f.srcStart, f.srcStart + f.srcBytes);
       this.senders.set(f.buffer, f.srcStart, f.srcBytes, from);
     }
     const mb = dest.mailbox;
     const end = f.payloadStart + bytes;
     if (mb.trySend(f.kind, from, f.requestId, f.buffer, f.payloadStart, end)) link.consumed(credit, bytes);
     // The frame's buffer is the socket's chunk: keep a copy while it waits.
-    else mb.enqueue(f.kind, from, f.requestId, f.buffer.slice(f.payloadStart, end), () => link.consumed(credit, bytes));
+    else mb.enqueue(f.kind, from, f.requestId, copyBytes(f.buffer, f.payloadStart, end), () => link.consumed(credit, bytes));
   }
 
   /**

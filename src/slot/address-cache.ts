@@ -19,7 +19,7 @@ export class AddressCache<V> {
   set(buf: Uint8Array, start: number, length: number, value: V): void {
     if (this.size >= this.maxEntries) this.clear();
     const h = hash(buf, start, length);
-    const bytes = buf.slice(start, start + length);
+    const bytes = copyBytes(buf, start, start + length);
     const bucket = this.map.get(h);
     if (!bucket) this.map.set(h, [{ bytes, value }]);
     else {
@@ -47,4 +47,12 @@ function same(a: Uint8Array, buf: Uint8Array, start: number, length: number): bo
   if (a.length !== length) return false;
   for (let i = 0; i < length; i++) if (a[i] !== buf[start + i]) return false;
   return true;
+}
+
+/**
+ * A copy of `bytes[start, end)` that owns its memory. (Buffer#slice, unlike
+ * Uint8Array#slice, returns a view; this never does.)
+ */
+export function copyBytes(bytes: Uint8Array, start: number, end: number): Uint8Array {
+  return Uint8Array.prototype.slice.call(bytes, start, end);
 }

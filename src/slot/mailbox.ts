@@ -5,6 +5,7 @@
  * telling the other side so. Used the same way by a process and by the proxy.
  */
 import { BadRecordError, SlotlinkError, SyscallError } from '../errors.js';
+import { copyBytes } from './address-cache.js';
 import { NO_ROOM } from './cell-writer.js';
 import { Reassembler } from './reassembler.js';
 import { RecordCursor, type MessageView, type RecordKind } from './record.js';
@@ -71,10 +72,6 @@ export class Mailbox {
     this.service();
   }
 
-  get isClosed(): boolean {
-    return this.closed;
-  }
-
   /** Whether the writer is waiting for the other side to free a cell. */
   get waitingForSlot(): boolean {
     return this.waitingForSpace;
@@ -96,7 +93,10 @@ export class Mailbox {
     if (reached === NO_ROOM) return false;
     this.scheduleFlush();
     if (reached < end) {
-      this.push({ kind, address, requestId, source, start, end, offset: reached, done: null });
+      // The caller may reuse `source` once this returns: finish from a copy of the message
+      // (same length, so the fragments that follow still describe the same message).
+      const copy = copyBytes(source, start, end);
+      this.push({ kind, address, requestId, source: copy, start: 0, end: copy.length, offset: reached - start, done: null });
       this.pump();
       return true;
     }
