@@ -36,6 +36,7 @@ export class Mesh {
   alpha!: ProxyProcess;
   beta!: ProxyProcess;
   betaPort = 0;
+  alphaPort = 0;
   private readonly workers: Worker[] = [];
 
   static async start(options: MeshOptions = {}): Promise<Mesh> {
@@ -50,6 +51,7 @@ export class Mesh {
         startProxyProcess(join(m.dir, 'beta.sock'), ['--node', 'beta', '--listen', `127.0.0.1:${pb}`, '--peer', `alpha=127.0.0.1:${pa}`, ...own('beta')]),
       ]);
       m.betaPort = pb;
+      m.alphaPort = pa;
     } else {
       m.beta = await startProxyProcess(join(m.dir, 'beta.sock'), ['--node', 'beta', '--listen', '127.0.0.1:0', ...own('beta')]);
       m.betaPort = linkPort(m.beta);
