@@ -6,13 +6,22 @@
 export class AddressCache<V> {
   private readonly map = new Map<number, Array<{ bytes: Uint8Array; value: V }>>();
   private size = 0;
+  private last: { bytes: Uint8Array; value: V } | null = null;
 
   constructor(private readonly maxEntries = 4096) {}
 
   get(buf: Uint8Array, start: number, length: number): V | undefined {
+    // A stream repeats its addresses: try the last hit before hashing.
+    const last = this.last;
+    if (last && same(last.bytes, buf, start, length)) return last.value;
     const bucket = this.map.get(hash(buf, start, length));
     if (!bucket) return undefined;
-    for (const e of bucket) if (same(e.bytes, buf, start, length)) return e.value;
+    for (const e of bucket) {
+      if (same(e.bytes, buf, start, length)) {
+        this.last = e;
+        return e.value;
+      }
+    }
     return undefined;
   }
 
@@ -24,7 +33,10 @@ export class AddressCache<V> {
     if (!bucket) this.map.set(h, [{ bytes, value }]);
     else {
       const e = bucket.find((x) => same(x.bytes, buf, start, length));
-      if (e) return void (e.value = value);
+      if (e) {
+        e.value = value;
+        return;
+      }
       bucket.push({ bytes, value });
     }
     this.size++;
@@ -33,6 +45,7 @@ export class AddressCache<V> {
   clear(): void {
     this.map.clear();
     this.size = 0;
+    this.last = null;
   }
 }
 
