@@ -172,8 +172,10 @@ export class Proxy {
   }
 
   /**
-   * Stops accepting, reads every slot to its end, writes out what is queued, tells each
-   * process the proxy is going away, and closes.
+   * Stops accepting, reads every slot to its end and routes what it read, tells each
+   * process the proxy is going away, then flushes and closes the links. Messages still
+   * queued for a local slot that is full at that moment are not delivered: draining those
+   * before exit is still to do (issue 4, SIGTERM with nothing lost).
    */
   async stop(): Promise<void> {
     if (this.stopping) return;
