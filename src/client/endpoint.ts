@@ -17,7 +17,7 @@ import {
   errorFromWire,
   type ErrorCode as Code,
 } from '../errors.js';
-import { ControlDecoder, ControlOp, type ControlFrame, type Welcome } from '../proxy/registration-protocol.js';
+import { ControlDecoder, ControlOp, encodeControl, type ControlFrame, type Welcome } from '../proxy/registration-protocol.js';
 import { Mailbox } from '../slot/mailbox.js';
 import { AddressCache } from '../slot/address-cache.js';
 import { RecordKind, addressOf, type MessageView } from '../slot/record.js';
@@ -125,7 +125,10 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
     });
     const decoder = new ControlDecoder();
     const onFrames = (frames: ControlFrame[]) => {
-      for (const f of frames) if (f.op === ControlOp.CLOSING) this.closeReason = errorFromWire(f.code, f.message);
+      for (const f of frames) {
+        if (f.op === ControlOp.CLOSING) this.closeReason = errorFromWire(f.code, f.message);
+        if (f.op === ControlOp.DRAINING) this.drainForProxy(errorFromWire(f.code, f.message));
+      }
     };
     onFrames(more);
     socket.on('data', (chunk: Buffer) => {
@@ -230,6 +233,22 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
     this.mailbox.flush();
     this.socket.end();
     await this.closed;
+  }
+
+  /**
+   * The proxy is shutting down: accept nothing more, commit everything accepted, and tell
+   * the proxy so it can read it all before it goes.
+   */
+  private drainForProxy(reason: SlotlinkError): void {
+    if (this.state !== 'open') return;
+    this.state = 'closing';
+    this.closeReason = reason;
+    const done = () => {
+      this.mailbox.flush();
+      if (!this.socket.destroyed) this.socket.write(encodeControl({ op: ControlOp.FLUSHED }));
+    };
+    if (this.mailbox.backlogged) this.drainWaiters.push(done);
+    else done();
   }
 
   stats(): EndpointStats {
@@ -391,6 +410,9 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
     if (this.state === 'closed') return;
     const wasClosing = this.state === 'closing';
     this.state = 'closed';
+    // What the proxy committed to our slot before going is ours: read it for the iterator.
+    this.mailbox.resumeReading();
+    this.mailbox.drainAll();
     this.closeReason = reason ?? (wasClosing ? null : new ClosedError('the registration connection to the proxy'));
     this.mailbox.close();
     if (!this.socket.destroyed) this.socket.destroy();

@@ -112,6 +112,13 @@ export class Link implements ConnectionOwner {
     return this.resend.bytes;
   }
 
+  /** Payload bytes held here waiting for credit. */
+  get waitingBytes(): number {
+    let n = 0;
+    for (const c of this.outCredits.values()) for (const w of c.waiting) n += w.end - w.start;
+    return n;
+  }
+
   // ---- sending ----
 
   /** The credit ledger for a destination key (the address without "@node"). */

@@ -18,6 +18,8 @@ export class LocalSlot {
   backPressureWaits = 0;
   mailbox!: Mailbox;
   closed = false;
+  /** Resolves when the process says it has committed everything (at shutdown). */
+  flushed: (() => void) | null = null;
 
   constructor(
     readonly id: number,

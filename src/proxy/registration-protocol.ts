@@ -15,6 +15,8 @@ export const ControlOp = {
   WELCOME: 'welcome',
   REFUSED: 'refused',
   CLOSING: 'closing',
+  DRAINING: 'draining',
+  FLUSHED: 'flushed',
   STATUS: 'status',
 } as const;
 export type ControlOp = (typeof ControlOp)[keyof typeof ControlOp];
@@ -23,9 +25,12 @@ export interface Hello { op: 'hello'; version: number; name: string; group?: boo
 export interface Welcome { op: 'welcome'; version: number; node: string; name: string; address: string; layout: SlotLayout }
 export interface Refused { op: 'refused'; code: string; message: string }
 export interface Closing { op: 'closing'; code: string; message: string }
+/** The proxy is shutting down: stop sending, commit what was accepted, answer `flushed`. */
+export interface Draining { op: 'draining'; code: string; message: string }
+export interface Flushed { op: 'flushed' }
 export interface StatusRequest { op: 'status' }
 export interface StatusReply { op: 'status'; status: unknown }
-export type ControlFrame = Hello | Welcome | Refused | Closing | StatusRequest | StatusReply;
+export type ControlFrame = Hello | Welcome | Refused | Closing | Draining | Flushed | StatusRequest | StatusReply;
 
 export function encodeControl(frame: ControlFrame): Buffer {
   const body = Buffer.from(JSON.stringify(frame), 'utf8');

@@ -14,6 +14,8 @@ import type { Credentials } from './local-slot.js';
 export interface RegistrationHandler {
   onHello(conn: RegistrationConnection, hello: Hello): void;
   onStatus(conn: RegistrationConnection): void;
+  /** The process committed everything it accepted and sends no more. */
+  onFlushed(conn: RegistrationConnection): void;
   onClose(conn: RegistrationConnection): void;
 }
 
@@ -159,6 +161,7 @@ export class RegistrationServer {
   private dispatch(conn: RegistrationConnection, frame: ControlFrame): void {
     if (frame.op === ControlOp.HELLO && conn.slotRef === null) this.handler.onHello(conn, frame);
     else if (frame.op === ControlOp.STATUS) this.handler.onStatus(conn);
+    else if (frame.op === ControlOp.FLUSHED && conn.slotRef !== null) this.handler.onFlushed(conn);
     else conn.end({ op: ControlOp.REFUSED, code: 'SLOTLINK_ERR_REGISTRATION', message: `unexpected control frame "${frame.op}"` });
   }
 
