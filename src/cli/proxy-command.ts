@@ -9,7 +9,7 @@ import { intFlag, type Command } from './args.js';
 const KEYS = [
   'socket', 'node', 'group', 'maxSlots', 'cells', 'cellBytes', 'maxMessageBytes', 'maxQueuedBytes', 'logFormat',
   'listen', 'peer', 'secretFile', 'tlsCert', 'tlsKey', 'tlsCa', 'insecurePlaintext', 'creditWindow', 'maxUnackedBytes',
-  'heartbeatMs', 'unreachableAfterMs',
+  'heartbeatMs', 'unreachableAfterMs', 'metrics',
 ] as const;
 
 export const proxyCommand: Command = {
@@ -31,6 +31,7 @@ Options:
   --max-message-bytes N      largest message accepted (default 16777216)
   --max-queued-bytes N       bytes queued for one receiver before its senders wait (default 262144)
   --log-format json|pretty   log lines as JSON (default) or readable text
+  --metrics HOST:PORT        serve Prometheus metrics at http://HOST:PORT/metrics
 
 Links to other proxies (one connection per pair of proxies):
   --listen HOST:PORT         accept peers here (PORT 0: any free port, logged as linkPort)
@@ -66,6 +67,7 @@ Links to other proxies (one connection per pair of proxies):
     'max-unacked-bytes': { type: 'string' },
     'heartbeat-ms': { type: 'string' },
     'unreachable-after-ms': { type: 'string' },
+    metrics: { type: 'string' },
   },
   async run(flags: Record<string, unknown>) {
     const config: Record<string, unknown> = flags.config ? readConfig(String(flags.config)) : {};
@@ -88,6 +90,7 @@ Links to other proxies (one connection per pair of proxies):
       maxQueuedBytes: intFlag(v, 'maxQueuedBytes', 256 * 1024, 1),
       logger: createLogger({ pretty: logFormat === 'pretty' }),
       links: linkConfig(v),
+      metrics: v.metrics === undefined ? undefined : hostPort('metrics', v.metrics),
     });
     await proxy.start();
     await new Promise<void>((resolve) => {

@@ -4,6 +4,7 @@
  * through its mark devices, woken by doorbells rather than by scanning.
  */
 import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
 import { addressBytes, checkName, formatInstanceAddress, parseAddress } from '../address.js';
 import { defaultNodeName, defaultSocketPath } from '../defaults.js';
 import { ErrorCode, ProtocolVersionError, SlotlinkError } from '../errors.js';
@@ -18,6 +19,7 @@ import { DEFAULT_GEOMETRY, checkGeometry, type SlotGeometry } from '../slot/layo
 import { Mailbox } from '../slot/mailbox.js';
 import { Slot } from '../slot/slot.js';
 import { Directory } from './directory.js';
+import { serveMetrics } from './metrics.js';
 import { LocalSlot } from './local-slot.js';
 import { ControlOp, PROTOCOL_VERSION, type Hello } from './registration-protocol.js';
 import { RegistrationServer, type RegistrationConnection } from './registration-server.js';
@@ -41,6 +43,8 @@ export interface ProxyOptions {
   logger?: Logger;
   /** Links to other proxies. Without it the proxy serves this host only. */
   links?: LinkConfig;
+  /** Serve Prometheus metrics at http://HOST:PORT/metrics (port 0: any free port). */
+  metrics?: { host: string; port: number };
 }
 
 export interface LinkConfig {
@@ -81,6 +85,10 @@ export class Proxy {
   private announceScheduled = false;
   /** The port the link listener bound (null without one). */
   linkPort: number | null = null;
+  /** The port the metrics server bound (null without one). */
+  metricsPort: number | null = null;
+  private metricsServer: Server | null = null;
+  private readonly metricsAt: { host: string; port: number } | undefined;
 
   constructor(options: ProxyOptions = {}) {
     this.node = checkName(options.node ?? defaultNodeName(), 'node name');
@@ -88,6 +96,7 @@ export class Proxy {
     this.geometry = { ...DEFAULT_GEOMETRY, ...options.geometry };
     checkGeometry(this.geometry);
     this.log = options.logger ?? createLogger({ base: { node: this.node } });
+    this.metricsAt = options.metrics;
     this.table = new SlotTable(options.maxSlots ?? 1024);
     this.router = new Router(this.node, this.directory, options.maxQueuedBytes ?? 256 * 1024);
     this.server = new RegistrationServer(
@@ -169,7 +178,12 @@ export class Proxy {
   async start(): Promise<void> {
     await this.server.listen();
     if (this.peers) this.linkPort = await this.peers.start();
-    this.log.info('proxy listening', { socket: this.socketPath, pid: process.pid, linkPort: this.linkPort, incarnation: this.incarnation, ...this.geometry });
+    if (this.metricsAt) {
+      const m = await serveMetrics(this.metricsAt.host, this.metricsAt.port, () => this.stats());
+      this.metricsServer = m.server;
+      this.metricsPort = m.port;
+    }
+    this.log.info('proxy listening', { socket: this.socketPath, pid: process.pid, linkPort: this.linkPort, metricsPort: this.metricsPort, incarnation: this.incarnation, ...this.geometry });
   }
 
   /**
@@ -221,6 +235,7 @@ export class Proxy {
       this.evict(s, new SlotlinkError(ErrorCode.PROXY_SHUTDOWN, 'the proxy is shutting down'), 'info');
     }
     this.peers?.stop();
+    this.metricsServer?.close();
     this.log.info('proxy stopped', { registrations: this.registrations });
   }
 
