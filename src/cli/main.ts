@@ -6,8 +6,9 @@ import { demoCommand } from './demo-command.js';
 import { listenCommand, requestCommand, sendCommand } from './messaging-commands.js';
 import { proxyCommand } from './proxy-command.js';
 import { statusCommand } from './status-command.js';
+import { topCommand } from './top-command.js';
 
-const commands: Command[] = [proxyCommand, demoCommand, statusCommand, sendCommand, requestCommand, listenCommand];
+const commands: Command[] = [proxyCommand, demoCommand, statusCommand, topCommand, sendCommand, requestCommand, listenCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

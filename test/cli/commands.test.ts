@@ -1,0 +1,72 @@
+/** The CLI commands as a user runs them: real subprocesses against a real proxy. */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { after, before, test } from 'node:test';
+import { CLI_PATH } from '../../src/cli/proxy-process.js';
+import { Rig } from '../helpers/rig.js';
+
+let rig: Rig;
+before(async () => {
+  rig = await Rig.start();
+});
+after(() => rig.close());
+
+const cli = (...args: string[]) => spawnSync(process.execPath, [CLI_PATH, ...args], { encoding: 'utf8', timeout: 30_000 });
+
+test('the README tour: listen, send, request, status', { timeout: 60_000 }, async () => {
+  const listener = spawn(process.execPath, [CLI_PATH, 'listen', '--socket', rig.socket, '--name', 'greeter', '--count', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  listener.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  await new Promise<void>((resolve) => listener.stderr.on('data', (d: Buffer) => String(d).includes('listening as') && resolve()));
+  const sent = cli('send', '--socket', rig.socket, 'greeter', 'hello');
+  assert.equal(sent.status, 0, sent.stderr);
+  const req = cli('request', '--socket', rig.socket, 'greeter', 'ping');
+  assert.equal(req.status, 0, req.stderr);
+  assert.equal(req.stdout, 'ping\n');
+  await new Promise((r) => listener.once('exit', r));
+  assert.match(out, /^send-\d+~\d+\.\d+@test hello\nrequest-\d+~\d+\.\d+@test ping\n$/);
+  const status = cli('status', '--socket', rig.socket);
+  assert.equal(status.status, 0);
+  assert.match(status.stdout, /^node test {2}pid \d+/);
+  const json = JSON.parse(cli('status', '--socket', rig.socket, '--json').stdout);
+  assert.equal(json.node, 'test');
+  assert.ok(json.registrations >= 3);
+});
+
+test('send to an unknown name fails with the error; status without a proxy says how to start one', () => {
+  const r = cli('send', '--socket', rig.socket, 'nobody', 'x');
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /no route to "nobody".*SLOTLINK_ERR_NO_ROUTE/);
+  const s = cli('status', '--socket', `${rig.dir}/none.sock`);
+  assert.equal(s.status, 1);
+  assert.match(s.stderr, /no slotlink proxy is listening at .*none\.sock: start one with `slotlink proxy/);
+});
+
+test('top shows each slot with its rates while traffic flows', { timeout: 60_000 }, async () => {
+  const a = await rig.worker('top-a');
+  await rig.worker('top-b');
+  await a.call('sendForever', { to: 'top-b', size: 64, report: 1 });
+  const r = cli('top', '--socket', rig.socket, '--iterations', '2', '--interval', '300');
+  await a.call('stopSending');
+  assert.equal(r.status, 0, r.stderr);
+  const screens = r.stdout.split('slotlink top — ').slice(1);
+  assert.equal(screens.length, 2);
+  const row = screens[1]!.split('\n').find((l) => l.startsWith('top-a~'))!;
+  const msgsIn = row.trim().split(/\s+/)[1]!;
+  assert.notEqual(msgsIn, '-');
+  assert.ok(/[kM]$/.test(msgsIn) || Number(msgsIn) > 0, `top-a is sending (${msgsIn} msg/s)`);
+});
+
+test('every command has --help; unknown commands and flags fail with usage', () => {
+  for (const c of ['proxy', 'demo', 'status', 'top', 'send', 'request', 'listen']) {
+    const r = cli(c, '--help');
+    assert.equal(r.status, 0, c);
+    assert.match(r.stdout, new RegExp(`^Usage: slotlink ${c}`), c);
+  }
+  const u = cli('frobnicate');
+  assert.equal(u.status, 2);
+  assert.match(u.stderr, /unknown command "frobnicate"/);
+  const f = cli('status', '--bogus');
+  assert.equal(f.status, 2);
+  assert.match(f.stderr, /Unknown option '--bogus'/);
+});
