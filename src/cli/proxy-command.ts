@@ -1,5 +1,6 @@
 /** `slotlink proxy`: run the proxy daemon until SIGTERM/SIGINT, then drain and exit. */
 import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../errors.js';
 import { createLogger } from '../log.js';
 import type { LinkSecurity } from '../link/transport.js';
@@ -21,7 +22,8 @@ Runs the proxy: processes on this host register on its Unix socket and each gets
 private shared-memory slot. Stops cleanly on SIGTERM or SIGINT.
 
 Options:
-  --config FILE              JSON file with any of the options below (camelCase keys)
+  --config FILE              JSON or YAML (.yaml/.yml) file with any option below, in camelCase
+                             (e.g. maxSlots: 64, peer: [beta=10.0.0.2:7400]); flags override it
   --socket PATH              registration socket (default $SLOTLINK_SOCKET or a per-user temp path)
   --node NAME                this host's node name in addresses (default: host name)
   --group GID                also let this numeric group register (socket mode 0660)
@@ -153,16 +155,22 @@ function linkConfig(v: Record<string, unknown>): LinkConfig | undefined {
   };
 }
 
+/** Reads a JSON or YAML (by extension) config file; keys are the flags in camelCase. */
 function readConfig(path: string): Record<string, unknown> {
+  const yamlFile = /\.ya?ml$/i.test(path);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
+    const text = readFileSync(path, 'utf8');
+    parsed = yamlFile ? parseYaml(text) : JSON.parse(text);
   } catch (err) {
-    throw new ConfigError(path, `cannot read it as JSON: ${(err as Error).message}`);
+    throw new ConfigError(path, `cannot read it as ${yamlFile ? 'YAML' : 'JSON'}: ${(err as Error).message}`);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError(path, 'the file must hold a JSON object');
-  for (const key of Object.keys(parsed)) {
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError(path, 'the file must hold a mapping of keys to values');
+  const config = parsed as Record<string, unknown>;
+  for (const [key, value] of Object.entries(config)) {
     if (!(KEYS as readonly string[]).includes(key)) throw new ConfigError(key, `unknown key; known keys: ${KEYS.join(', ')}`);
+    const ok = key === 'peer' ? (Array.isArray(value) && value.every((p) => typeof p === 'string')) || typeof value === 'string' : key === 'insecurePlaintext' ? typeof value === 'boolean' : typeof value === 'string' || typeof value === 'number';
+    if (!ok) throw new ConfigError(key, `${JSON.stringify(value)} is not valid here (${key === 'peer' ? 'a list of NODE=HOST:PORT strings' : key === 'insecurePlaintext' ? 'true or false' : 'a string or a number'})`);
   }
-  return parsed as Record<string, unknown>;
+  return config;
 }
