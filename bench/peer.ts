@@ -51,6 +51,13 @@ function parser(onFrame: (type: number, whole: Buffer) => void): (chunk: Buffer)
 let server: net.Server | null = null;
 let client: net.Socket | null = null;
 
+// ---- NATS and ZeroMQ, loaded only when a benchmark asks for them ----
+type Nats = { publish(s: string, d: Uint8Array): void; subscribe(s: string, o?: object): AsyncIterable<{ data: Uint8Array; respond(d: Uint8Array): boolean }>; request(s: string, d: Uint8Array, o: object): Promise<unknown>; flush(): Promise<void>; close(): Promise<void> };
+let nats: Nats | null = null;
+let zmqPush: { connect(e: string): void; send(b: Uint8Array): Promise<void>; close(): void } | null = null;
+let zmqReq: { connect(e: string): void; send(b: Uint8Array): Promise<void>; receive(): Promise<Buffer[]>; close(): void } | null = null;
+const zmqSockets: Array<{ close(): void }> = [];
+
 serveIpc({
   async connect(a: { socket: string; name: string }) {
     ep = await connect({ name: a.name, socket: a.socket });
@@ -138,7 +145,85 @@ serveIpc({
     }
     return { start };
   },
+  async natsConnect(a: { url: string; subject: string }) {
+    const mod = (await import('nats')) as unknown as { connect(o: object): Promise<Nats> };
+    nats = await mod.connect({ servers: a.url });
+    const sub = nats.subscribe(a.subject);
+    void (async () => {
+      for await (const _m of sub) counted1();
+    })();
+    const rpc = nats.subscribe(`rpc.${a.subject}`);
+    void (async () => {
+      for await (const m of rpc) m.respond(m.data);
+    })();
+    await nats.flush();
+    return {};
+  },
+  async natsStream(a: { subject: string; n: number; size: number }) {
+    const data = Buffer.alloc(a.size);
+    const start = now();
+    for (let i = 0; i < a.n; i++) {
+      nats!.publish(a.subject, data);
+      if ((i & 1023) === 1023) await nats!.flush(); // let the client's buffer drain
+    }
+    await nats!.flush();
+    return { start };
+  },
+  async natsRtt(a: { subject: string; n: number; size: number }) {
+    const data = Buffer.alloc(a.size);
+    const rtts: number[] = [];
+    for (let i = 0; i < a.n; i++) {
+      const t = now();
+      await nats!.request(`rpc.${a.subject}`, data, { timeout: 5000 });
+      rtts.push(now() - t);
+    }
+    return { rtts };
+  },
+  /** Binds a PULL socket (counted) and a REP socket (echo) on loopback; returns both endpoints. */
+  async zmqBind() {
+    const zmq = (await import('zeromq')) as unknown as Record<string, new () => any>;
+    const pull = new zmq.Pull!();
+    const rep = new zmq.Reply!();
+    await pull.bind('tcp://127.0.0.1:*');
+    await rep.bind('tcp://127.0.0.1:*');
+    zmqSockets.push(pull, rep);
+    void (async () => {
+      for await (const _m of pull) counted1();
+    })();
+    void (async () => {
+      for await (const [m] of rep) await rep.send(m);
+    })();
+    return { pull: pull.lastEndpoint as string, rep: rep.lastEndpoint as string };
+  },
+  async zmqConnect(a: { pull: string; rep: string }) {
+    const zmq = (await import('zeromq')) as unknown as Record<string, new () => any>;
+    zmqPush = new zmq.Push!();
+    zmqReq = new zmq.Request!();
+    zmqPush!.connect(a.pull);
+    zmqReq!.connect(a.rep);
+    zmqSockets.push(zmqPush!, zmqReq!);
+    return {};
+  },
+  async zmqStream(a: { n: number; size: number }) {
+    const data = Buffer.alloc(a.size);
+    const start = now();
+    for (let i = 0; i < a.n; i++) await zmqPush!.send(data);
+    return { start };
+  },
+  async zmqRtt(a: { n: number; size: number }) {
+    const data = Buffer.alloc(a.size);
+    const rtts: number[] = [];
+    for (let i = 0; i < a.n; i++) {
+      const t = now();
+      await zmqReq!.send(data);
+      await zmqReq!.receive();
+      rtts.push(now() - t);
+    }
+    return { rtts };
+  },
   async close() {
+    for (const z of zmqSockets) z.close();
+    await nats?.close();
     client?.destroy();
     server?.close();
     await ep?.close();
