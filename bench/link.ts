@@ -15,13 +15,23 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startProxyProcess } from '../src/cli/proxy-process.js';
 import { IpcChild } from '../src/util/ipc-child.js';
 import { fmt, median, percentile } from './stats.js';
 
-const { values } = parseArgs({ options: { runs: { type: 'string' }, pairs: { type: 'string' }, messages: { type: 'string' }, rtt: { type: 'string' }, quick: { type: 'boolean' }, json: { type: 'boolean' } } });
+export interface LinkBenchOptions {
+  runs?: string;
+  pairs?: string;
+  messages?: string;
+  rtt?: string;
+  quick?: boolean;
+  json?: boolean;
+}
+
+/** Runs the benchmark and prints its table (or JSON) on stdout. */
+export async function runLinkBench(values: LinkBenchOptions): Promise<void> {
 const quick = values.quick === true;
 const runs = Number(values.runs ?? (quick ? 1 : 3));
 const pairCounts = (values.pairs ?? (quick ? '1,4' : '1,4,16')).split(',').map(Number);
@@ -151,3 +161,7 @@ try {
   natsServer?.kill();
   rmSync(dir, { recursive: true, force: true });
 }
+}
+
+const parseOptions = { runs: { type: 'string' }, pairs: { type: 'string' }, messages: { type: 'string' }, rtt: { type: 'string' }, quick: { type: 'boolean' }, json: { type: 'boolean' } } as const;
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await runLinkBench(parseArgs({ options: parseOptions }).values);

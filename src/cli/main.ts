@@ -2,13 +2,14 @@
 /** The `slotlink` command line. */
 import { SlotlinkError } from '../errors.js';
 import { parse, type Command } from './args.js';
+import { benchCommand } from './bench-command.js';
 import { demoCommand } from './demo-command.js';
 import { listenCommand, requestCommand, sendCommand } from './messaging-commands.js';
 import { proxyCommand } from './proxy-command.js';
 import { statusCommand } from './status-command.js';
 import { topCommand } from './top-command.js';
 
-const commands: Command[] = [proxyCommand, demoCommand, statusCommand, topCommand, sendCommand, requestCommand, listenCommand];
+const commands: Command[] = [proxyCommand, demoCommand, statusCommand, topCommand, sendCommand, requestCommand, listenCommand, benchCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

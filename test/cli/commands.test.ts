@@ -58,7 +58,7 @@ test('top shows each slot with its rates while traffic flows', { timeout: 60_000
 });
 
 test('every command has --help; unknown commands and flags fail with usage', () => {
-  for (const c of ['proxy', 'demo', 'status', 'top', 'send', 'request', 'listen']) {
+  for (const c of ['proxy', 'demo', 'status', 'top', 'send', 'request', 'listen', 'bench']) {
     const r = cli(c, '--help');
     assert.equal(r.status, 0, c);
     assert.match(r.stdout, new RegExp(`^Usage: slotlink ${c}`), c);
