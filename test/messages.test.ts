@@ -139,3 +139,18 @@ test('trySend of a message larger than a cell: the buffer may be reused at once'
     await rx.close();
   }
 });
+
+test('requests obey maxPendingBytes like sends: past it they are refused, not queued without bound', { timeout: 20_000 }, async () => {
+  const hoarder = await connect({ name: 'hoarder', socket: rig.socket, maxInboxBytes: 4096 });
+  const asker = await connect({ name: 'asker', socket: rig.socket, maxPendingBytes: 50_000 });
+  try {
+    // Fired in one go: the asker's slot (8 × 4 KiB) fills at once, then its queue.
+    const results = await Promise.allSettled(Array.from({ length: 40 }, () => asker.request('hoarder', Buffer.alloc(10_000), { timeout: 0 })).map((p) => Promise.race([p, new Promise((r) => setTimeout(r, 200, 'pending'))])));
+    const refused = results.filter((r) => r.status === 'rejected' && (r.reason as { code?: string }).code === 'SLOTLINK_ERR_BACKPRESSURE');
+    assert.ok(refused.length > 0, 'some requests were refused with SLOTLINK_ERR_BACKPRESSURE');
+    assert.ok(asker.stats().queuedBytes <= 50_000, `the asker queues at most maxPendingBytes (${asker.stats().queuedBytes})`);
+  } finally {
+    await asker.close().catch(() => {});
+    await hoarder.close();
+  }
+});

@@ -65,7 +65,6 @@ export interface EndpointStats {
 }
 
 interface PendingRequest {
-  to: string;
   resolve: (reply: Buffer) => void;
   reject: (err: Error) => void;
   timer: NodeJS.Timeout | null;
@@ -148,14 +147,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
    * waits while the slot is full. Do not change `data` before the promise resolves.
    */
   send(to: string, data: Payload): Promise<void> {
-    try {
-      const bytes = this.payload(data);
-      const address = this.addressBytes(to);
-      if (this.mailbox.trySend(RecordKind.SEND, address, 0, bytes)) return DONE;
-      return this.queue(RecordKind.SEND, address, 0, bytes);
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    return this.write(RecordKind.SEND, to, 0, data);
   }
 
   /**
@@ -181,7 +173,6 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
     let bytes: Uint8Array;
     let address: Uint8Array;
     try {
-      this.checkOpen();
       bytes = this.payload(data);
       address = this.addressBytes(to);
     } catch (err) {
@@ -190,14 +181,15 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
     const id = this.nextRequestId;
     this.nextRequestId = this.nextRequestId >= 0xffffffff ? 1 : this.nextRequestId + 1;
     return new Promise<Buffer>((resolve, reject) => {
-      const p: PendingRequest = { to, resolve, reject, timer: null, signal, onAbort: null };
+      const p: PendingRequest = { resolve, reject, timer: null, signal, onAbort: null };
       if (timeout > 0) p.timer = setTimeout(() => this.settle(id, new RequestTimeoutError(to, timeout)), timeout);
       if (signal) {
         p.onAbort = () => this.settle(id, new AbortedError(signal.reason));
         signal.addEventListener('abort', p.onAbort, { once: true });
       }
       this.pending.set(id, p);
-      if (!this.mailbox.trySend(RecordKind.REQUEST, address, id, bytes)) this.mailbox.enqueue(RecordKind.REQUEST, address, id, bytes);
+      // Same limit as send(): a request that would queue past maxPendingBytes is refused.
+      this.put(RecordKind.REQUEST, address, id, bytes).catch((err: Error) => this.settle(id, err));
     });
   }
 
@@ -283,19 +275,17 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
 
   private write(kind: RecordKind, to: string, requestId: number, data: Payload): Promise<void> {
     try {
-      const bytes = this.payload(data);
-      const address = this.addressBytes(to);
-      if (this.mailbox.trySend(kind, address, requestId, bytes)) return DONE;
-      return this.queue(kind, address, requestId, bytes);
+      return this.put(kind, this.addressBytes(to), requestId, this.payload(data));
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
-  private queue(kind: RecordKind, address: Uint8Array, requestId: number, bytes: Uint8Array): Promise<void> {
-    this.checkOpen();
+  /** Into the slot now if it has room, else queued behind it up to maxPendingBytes. */
+  private put(kind: RecordKind, address: Uint8Array, requestId: number, bytes: Uint8Array): Promise<void> {
+    if (this.mailbox.trySend(kind, address, requestId, bytes)) return DONE;
     if (this.mailbox.pendingBytes + bytes.length > this.limits.maxPendingBytes)
-      throw new BackPressureError(this.mailbox.pendingBytes, this.limits.maxPendingBytes);
+      return Promise.reject(new BackPressureError(this.mailbox.pendingBytes, this.limits.maxPendingBytes));
     return new Promise((resolve) => this.mailbox.enqueue(kind, address, requestId, bytes, resolve));
   }
 
@@ -331,12 +321,11 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
   }
 
   private onEnvelope(m: MessageView): void {
-    const payload = () => m.buffer.subarray(m.payloadStart, m.payloadStart + m.payloadBytes);
     switch (m.kind) {
       case RecordKind.SEND:
-        return this.deliver(new Message(this, MessageKind.SEND, this.sender(m), payload(), 0));
+        return this.deliver(new Message(this, MessageKind.SEND, this.sender(m), payloadOf(m), 0));
       case RecordKind.REQUEST: {
-        const msg = new Message(this, MessageKind.REQUEST, this.sender(m), payload(), m.requestId);
+        const msg = new Message(this, MessageKind.REQUEST, this.sender(m), payloadOf(m), m.requestId);
         if (this.responder) return this.answer(msg);
         return this.deliver(msg);
       }
@@ -344,12 +333,12 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
         const p = this.pending.get(m.requestId);
         if (p) {
           this.clear(m.requestId, p);
-          p.resolve(payload());
+          p.resolve(payloadOf(m));
         }
         return;
       }
       case RecordKind.ERROR: {
-        const error = parseError(payload());
+        const error = parseError(payloadOf(m));
         const p = m.requestId !== 0 ? this.pending.get(m.requestId) : undefined;
         if (p) return this.settle(m.requestId, error);
         this.emit('undeliverable', { to: addressOf(m), error });
@@ -428,6 +417,10 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
 }
 
 const EMPTY = new Uint8Array(0);
+
+function payloadOf(m: MessageView): Buffer {
+  return m.buffer.subarray(m.payloadStart, m.payloadStart + m.payloadBytes);
+}
 
 function parseError(payload: Buffer): SlotlinkError {
   try {
