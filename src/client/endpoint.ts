@@ -10,7 +10,6 @@ import {
   AbortedError,
   BackPressureError,
   ClosedError,
-  ErrorCode,
   MessageTooLargeError,
   RequestTimeoutError,
   SlotlinkError,
@@ -20,7 +19,7 @@ import {
 import { ControlDecoder, ControlOp, encodeControl, type ControlFrame, type Welcome } from '../proxy/registration-protocol.js';
 import { Mailbox } from '../slot/mailbox.js';
 import { AddressCache } from '../slot/address-cache.js';
-import { RecordKind, addressOf, type MessageView } from '../slot/record.js';
+import { RecordKind, addressOf, decodeErrorPayload, encodeErrorPayload, type MessageView } from '../slot/record.js';
 import type { Slot } from '../slot/slot.js';
 import { Message, MessageKind, type Replier } from './message.js';
 
@@ -268,7 +267,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
 
   /** @internal */
   fail(to: string, requestId: number, code: Code, message: string): Promise<void> {
-    return this.write(RecordKind.ERROR, to, requestId, JSON.stringify({ code, message }));
+    return this.write(RecordKind.ERROR, to, requestId, encodeErrorPayload(code, message));
   }
 
   // ---- internals ----
@@ -423,12 +422,8 @@ function payloadOf(m: MessageView): Buffer {
 }
 
 function parseError(payload: Buffer): SlotlinkError {
-  try {
-    const { code, message } = JSON.parse(payload.toString('utf8')) as { code: string; message: string };
-    return errorFromWire(String(code), String(message));
-  } catch {
-    return errorFromWire(ErrorCode.REMOTE, payload.toString('utf8').slice(0, 200));
-  }
+  const { code, message } = decodeErrorPayload(payload);
+  return errorFromWire(code, message);
 }
 
 function errorText(err: unknown): string {

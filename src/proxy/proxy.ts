@@ -12,7 +12,7 @@ import type { DirectoryFrame } from '../link/frame.js';
 import { LinkState, type Link, type LinkHandler } from '../link/link.js';
 import { Peers, type PeerAddress } from '../link/peers.js';
 import type { LinkSecurity } from '../link/transport.js';
-import { RecordKind } from '../slot/record.js';
+import { RecordKind, encodeErrorPayload } from '../slot/record.js';
 import { createLogger, type Logger } from '../log.js';
 import { native } from '../native/binding.js';
 import { DEFAULT_GEOMETRY, checkGeometry, type SlotGeometry } from '../slot/layout.js';
@@ -172,7 +172,7 @@ export class Proxy {
     } catch {
       return;
     }
-    if (slot && !slot.closed) slot.mailbox.enqueue(RecordKind.ERROR, addressBytes(dst), requestId, Buffer.from(JSON.stringify(error.toJSON())));
+    if (slot && !slot.closed) slot.mailbox.enqueue(RecordKind.ERROR, addressBytes(dst), requestId, encodeErrorPayload(error.code, error.message));
   }
 
   async start(): Promise<void> {

@@ -12,7 +12,7 @@ import type { InCredit, OutCredit } from '../link/credit.js';
 import type { DataFrame } from '../link/frame.js';
 import type { Link } from '../link/link.js';
 import { AddressCache, copyBytes } from '../slot/address-cache.js';
-import { RecordKind, addressOf, type MessageView } from '../slot/record.js';
+import { RecordKind, addressOf, encodeErrorPayload as errorPayload, type MessageView } from '../slot/record.js';
 import type { Directory, Group } from './directory.js';
 import type { LocalSlot } from './local-slot.js';
 
@@ -41,10 +41,6 @@ export interface LinkLookup {
 }
 
 const MAX_CACHED_ROUTES = 4096;
-
-export function errorPayload(code: Code, message: string): Uint8Array {
-  return Buffer.from(JSON.stringify({ code, message }));
-}
 
 export class Router {
   readonly counters: RouterCounters = { routed: 0, toLinks: 0, fromLinks: 0, noRoute: 0, repliesDropped: 0 };

@@ -172,6 +172,21 @@ export class RecordCursor implements MessageView {
   }
 }
 
+/** An ERROR record's payload: `{"code","message"}` as UTF-8 JSON (docs/slot-layout.md §4). */
+export function encodeErrorPayload(code: string, message: string): Buffer {
+  return Buffer.from(JSON.stringify({ code, message }));
+}
+
+/** The code and message of an ERROR payload; a payload that is not that JSON is kept as text. */
+export function decodeErrorPayload(payload: Buffer): { code: string; message: string } {
+  try {
+    const { code, message } = JSON.parse(payload.toString('utf8')) as { code: unknown; message: unknown };
+    return { code: String(code), message: String(message) };
+  } catch {
+    return { code: 'SLOTLINK_ERR_REMOTE', message: payload.toString('utf8').slice(0, 200) };
+  }
+}
+
 /** The address of a message as a string; addresses are ASCII by construction. */
 export function addressOf(m: MessageView): string {
   return m.buffer.latin1Slice(m.addressStart, m.addressStart + m.addressBytes);
