@@ -3,7 +3,7 @@
  * through one proxy, or across two linked proxies (--across).
  *
  *   node dist/bench/stream.js [--across] [--size 64] [--messages 1000000] [--repeat 2]
- *                             [--plaintext] [--credit-window N]
+ *                             [--plaintext] [--credit-window N] [--max-queued-bytes N]
  *
  * Prints msg/s and MB/s for each repeat (the first one includes warm-up).
  */
@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { startProxyProcess, type ProxyProcess } from '../src/cli/proxy-process.js';
 import { IpcChild } from '../src/util/ipc-child.js';
 
-const { values } = parseArgs({ options: { across: { type: 'boolean' }, size: { type: 'string' }, messages: { type: 'string' }, repeat: { type: 'string' }, plaintext: { type: 'boolean' }, 'credit-window': { type: 'string' } } });
+const { values } = parseArgs({ options: { across: { type: 'boolean' }, size: { type: 'string' }, messages: { type: 'string' }, repeat: { type: 'string' }, plaintext: { type: 'boolean' }, 'credit-window': { type: 'string' }, 'max-queued-bytes': { type: 'string' } } });
 const size = Number(values.size ?? 64);
 const n = Number(values.messages ?? (size >= 1024 ? 150_000 : 1_000_000));
 const PEER = fileURLToPath(new URL('./peer.js', import.meta.url));
@@ -40,7 +40,8 @@ try {
     await alpha.waitForLog((l) => l.includes('"link up"'));
     to = 'receiver@beta';
   } else {
-    proxies.push(await startProxyProcess(senderSocket, ['--node', 'alpha']));
+    const queued = values['max-queued-bytes'] ? ['--max-queued-bytes', values['max-queued-bytes']] : [];
+    proxies.push(await startProxyProcess(senderSocket, ['--node', 'alpha', ...queued]));
   }
   const sender = await IpcChild.fork(PEER);
   const receiver = await IpcChild.fork(PEER);

@@ -316,11 +316,12 @@ export class Link implements ConnectionOwner {
     // What the peer delivered refers to our sequence only if it knows this incarnation of us.
     const delivered = peer.peerIncarnation === this.options.incarnation ? peer.delivered : 0;
     if (delivered > this.sendSeq) throw new SlotlinkError(ErrorCode.LINK_PROTOCOL, `HELLO: peer says it delivered ${delivered}, but only ${this.sendSeq} were sent`);
-    const resent = this.resend.after(delivered);
-    for (const b of resent) {
-      this.counters.retransmittedFrames += countFrames(b);
+    let resentFrames = 0;
+    for (const b of this.resend.after(delivered)) {
+      resentFrames += countFrames(b);
       conn.write(b);
     }
+    this.counters.retransmittedFrames += resentFrames;
     if (this.status.state !== LinkState.CONNECTING) this.counters.reconnects++;
     this.setStatus({ state: LinkState.UP, since: Date.now(), remote: conn.remote, outbound: conn.outbound });
     if (this.delivered > 0) conn.write(encodeAck(this.delivered));
@@ -332,7 +333,7 @@ export class Link implements ConnectionOwner {
     }
     this.announce(this.handler.localDirectory());
     for (const c of this.outCredits.values()) this.drainWaiting(c);
-    this.log.info('link up', { remote: conn.remote, outbound: conn.outbound, resentFrames: resent.reduce((n, b) => n + countFrames(b), 0), delivered: this.delivered });
+    this.log.info('link up', { remote: conn.remote, outbound: conn.outbound, resentFrames, delivered: this.delivered });
   }
 
   announce(snapshot: DirectoryFrame): void {

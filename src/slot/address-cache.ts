@@ -3,6 +3,8 @@
  * (a route, a sender's string) without building a string per message. Entries are checked
  * byte for byte; the cache empties itself when it grows past its bound.
  */
+import { copyBytes } from '../util/bytes.js';
+
 export class AddressCache<V> {
   private readonly map = new Map<number, Array<{ bytes: Uint8Array; value: V }>>();
   private size = 0;
@@ -62,10 +64,3 @@ function same(a: Uint8Array, buf: Uint8Array, start: number, length: number): bo
   return true;
 }
 
-/**
- * A copy of `bytes[start, end)` that owns its memory. (Buffer#slice, unlike
- * Uint8Array#slice, returns a view; this never does.)
- */
-export function copyBytes(bytes: Uint8Array, start: number, end: number): Uint8Array {
-  return Uint8Array.prototype.slice.call(bytes, start, end);
-}

@@ -5,7 +5,7 @@
  * telling the other side so. Used the same way by a process and by the proxy.
  */
 import { BadRecordError, SlotlinkError, SyscallError } from '../errors.js';
-import { copyBytes } from './address-cache.js';
+import { copyBytes } from '../util/bytes.js';
 import { NO_ROOM } from './cell-writer.js';
 import { Reassembler } from './reassembler.js';
 import { RecordCursor, type MessageView, type RecordKind } from './record.js';
