@@ -26,7 +26,6 @@ export class OutCredit {
   readonly waiting: Waiting[] = [];
   /** Local slots paused until this destination has credit again. */
   readonly blocked = new Set<LocalSlot>();
-  stalls = 0;
 
   constructor(readonly key: Uint8Array, readonly window: number) {
     this.limit = window;

@@ -7,7 +7,7 @@
  */
 import { ErrorCode, SlotlinkError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { LocalSlot } from '../proxy/local-slot.js';
+import { LocalSlot } from '../proxy/local-slot.js';
 import { AddressCache } from '../slot/address-cache.js';
 import type { RecordKind } from '../slot/record.js';
 import type { Connection, ConnectionOwner } from './connection.js';
@@ -50,7 +50,6 @@ export interface LinkHandler {
   directory(link: Link, snapshot: DirectoryFrame): void;
   /** The link will not deliver this message (peer restarted): tell its sender. */
   failBack(kind: number, requestId: number, src: string, dst: string, error: SlotlinkError): void;
-  resume(slot: LocalSlot): void;
   stateChanged(link: Link): void;
   /** A fresh snapshot of local names, to announce. */
   localDirectory(): DirectoryFrame;
@@ -142,13 +141,7 @@ export class Link implements ConnectionOwner {
       return;
     }
     credit.waiting.push({ from, src, kind, requestId, payload, start, end });
-    if (src && !credit.blocked.has(src)) {
-      credit.blocked.add(src);
-      src.mailbox.pauseReading();
-      src.backPressureWaits++;
-      credit.stalls++;
-      this.counters.creditStalls++;
-    }
+    if (src?.holdFor(credit.blocked)) this.counters.creditStalls++;
   }
 
   private write(credit: OutCredit, from: Uint8Array, kind: RecordKind, requestId: number, payload: Uint8Array, start: number, end: number): void {
@@ -167,8 +160,7 @@ export class Link implements ConnectionOwner {
       credit.waiting.shift();
       this.write(credit, w.from, w.kind, w.requestId, w.payload, w.start, w.end);
     }
-    for (const s of credit.blocked) this.handler.resume(s);
-    credit.blocked.clear();
+    LocalSlot.release(credit.blocked);
   }
 
   private scheduleFlush(): void {
@@ -391,8 +383,7 @@ export class Link implements ConnectionOwner {
       failed += c.waiting.length;
       c.waiting.length = 0;
       c.reset();
-      for (const s of c.blocked) this.handler.resume(s);
-      c.blocked.clear();
+      LocalSlot.release(c.blocked);
     }
     this.resend.clear();
     this.sendSeq = 0;

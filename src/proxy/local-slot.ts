@@ -35,6 +35,24 @@ export class LocalSlot {
     this.addressBytes = addressBytes(address);
   }
 
+  /**
+   * Stops reading this slot until `waiters` is released: the receiver it feeds (a local
+   * slot's queue, or a remote destination's credit) is full. False if already held there.
+   */
+  holdFor(waiters: Set<LocalSlot>): boolean {
+    if (waiters.has(this)) return false;
+    waiters.add(this);
+    this.mailbox.pauseReading();
+    this.backPressureWaits++;
+    return true;
+  }
+
+  /** The receiver drained: every slot held for it reads again. */
+  static release(waiters: Set<LocalSlot>): void {
+    for (const s of waiters) s.mailbox.resumeReading();
+    waiters.clear();
+  }
+
   /** `id.generation`, the instance part of the address. */
   get instance(): string {
     return `${this.id}.${this.generation}`;

@@ -138,7 +138,6 @@ export class Proxy {
       deliver: (link, frame, credit) => this.router.fromLink(link, frame, credit),
       directory: (link, snapshot) => this.directory.setRemote(link.peer, snapshot.names),
       failBack: (kind, requestId, src, dst, error) => this.failBack(kind, requestId, src, dst, error),
-      resume: (slot) => slot.mailbox.resumeReading(),
       stateChanged: (link) => {
         this.directory.invalidate();
         if (link.status.state === LinkState.RECONNECTING) this.peers?.lost(link);

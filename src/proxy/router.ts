@@ -15,7 +15,7 @@ import { AddressCache } from '../slot/address-cache.js';
 import { copyBytes } from '../util/bytes.js';
 import { RecordKind, addressOf, encodeErrorPayload as errorPayload, type MessageView } from '../slot/record.js';
 import type { Directory, Group } from './directory.js';
-import type { LocalSlot } from './local-slot.js';
+import { LocalSlot } from './local-slot.js';
 
 /** Where an address leads, cached until the directory's epoch changes. */
 type Route =
@@ -120,18 +120,12 @@ export class Router {
   deliver(from: Uint8Array, src: LocalSlot | null, dest: LocalSlot, kind: RecordKind, requestId: number, source: Uint8Array, start = 0, end = source.length): void {
     const mb = dest.mailbox;
     if (!mb.trySend(kind, from, requestId, source, start, end)) mb.enqueue(kind, from, requestId, source, null, start, end);
-    if (src && mb.pendingBytes > this.maxQueuedBytes && !dest.blockedSources.has(src)) {
-      src.mailbox.pauseReading();
-      src.backPressureWaits++;
-      dest.blockedSources.add(src);
-    }
+    if (src && mb.pendingBytes > this.maxQueuedBytes) src.holdFor(dest.blockedSources);
   }
 
   /** `dest` wrote out its whole queue: let its senders go on. */
   drained(dest: LocalSlot): void {
-    if (dest.blockedSources.size === 0) return;
-    for (const src of dest.blockedSources) src.mailbox.resumeReading();
-    dest.blockedSources.clear();
+    if (dest.blockedSources.size > 0) LocalSlot.release(dest.blockedSources);
   }
 
   /** A slot went away: whoever waited on it goes on. */
