@@ -3,7 +3,6 @@
  * sequence-checked messages and requests for a few seconds; prints live progress, then
  * what happened. Cleans up everything it started.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -11,9 +10,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { intFlag, type Command } from './args.js';
 import type { ProxyStats } from '../proxy/stats.js';
+import { IpcChild } from '../util/ipc-child.js';
 import { startProxyProcess } from './proxy-process.js';
 
-interface Report { ready?: boolean; sent: number; received: number; bad: number; rtts: number[]; doneSending?: boolean; final?: boolean }
+interface Report { sent: number; received: number; bad: number; rtts: number[]; doneSending?: boolean; final?: boolean }
 
 export const demoCommand: Command = {
   name: 'demo',
@@ -39,32 +39,25 @@ request round trips, order checks and the connections used.`,
     const betaPort = JSON.parse(beta.logs.find((l) => l.includes('"proxy listening"'))!).linkPort as number;
     const alpha = await startProxyProcess(sockets[0]!, ['--node', 'alpha', '--peer', `beta=127.0.0.1:${betaPort}`, '--secret-file', secret]);
     const proxies = [alpha, beta];
-    const children: ChildProcess[] = [];
     const reports: Report[] = [];
     const rtts: number[] = [];
     const workerPath = fileURLToPath(new URL('./demo-worker.js', import.meta.url));
+    let children: IpcChild[] = [];
     try {
-      const exits: Array<Promise<void>> = [];
-      let ready = 0;
-      let allReady!: () => void;
-      const everyoneReady = new Promise<void>((r) => (allReady = r));
-      for (let i = 0; i < workers; i++) {
+      // IpcChild.fork resolves once the worker is registered.
+      children = await Promise.all(
+        Array.from({ length: workers }, (_, i) => IpcChild.fork(workerPath, [JSON.stringify({ sockets, nodes, index: i, workers, seconds, size })])),
+      );
+      children.forEach((c, i) => {
         reports.push({ sent: 0, received: 0, bad: 0, rtts: [] });
-        const child = fork(workerPath, [JSON.stringify({ sockets, nodes, index: i, workers, seconds, size })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-        children.push(child);
-        exits.push(new Promise((resolve) => child.once('exit', () => resolve())));
-        child.on('message', (r: Report) => {
-          if (r.ready) {
-            if (++ready === workers) allReady();
-            return;
-          }
-          rtts.push(...r.rtts);
-          reports[i] = { ...r, doneSending: r.doneSending || reports[i]!.doneSending };
+        c.child.on('message', (m: Report & { event?: string }) => {
+          if (m.event !== 'report') return;
+          rtts.push(...m.rtts);
+          reports[i] = { ...m, doneSending: m.doneSending || reports[i]!.doneSending };
         });
-      }
+      });
       await alpha.waitForLog((l) => l.includes('"link up"'));
-      await everyoneReady;
-      for (const c of children) c.send({ cmd: 'go' });
+      await Promise.all(children.map((c) => c.call('go')));
       const t0 = Date.now();
       const total = () => reports.reduce((a, r) => ({ sent: a.sent + r.sent, received: a.received + r.received, bad: a.bad + r.bad }), { sent: 0, received: 0, bad: 0 });
       let last = 0;
@@ -100,8 +93,7 @@ request round trips, order checks and the connections used.`,
       const statuses = (await Promise.all(sockets.map((s) => requestStatus(s)))) as ProxyStats[];
       const slots = statuses.flatMap((s) => s.slots);
       const link = statuses[0]!.links[0]!;
-      for (const c of children) c.send({ cmd: 'exit' });
-      await Promise.all(exits);
+      for (const last of await Promise.all(children.map((c) => c.call<Report>('exit')))) rtts.push(...last.rtts);
       const t = total();
       rtts.sort((a, b) => a - b);
       const pct = (p: number) => (rtts.length ? rtts[Math.min(rtts.length - 1, Math.floor(p * rtts.length))]!.toFixed(0) : 'n/a');
@@ -124,7 +116,7 @@ request round trips, order checks and the connections used.`,
       );
       return t.bad === 0 && t.sent === t.received ? 0 : 1;
     } finally {
-      for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+      await Promise.all(children.map((c) => c.kill()));
       await Promise.all(proxies.map((p) => p.stop()));
       rmSync(dir, { recursive: true, force: true });
     }

@@ -4,10 +4,10 @@
  * content of all it receives, and reports to the demo over IPC.
  */
 import { connect } from '../client/connect.js';
+import { emitIpc, serveIpc } from '../util/ipc-child.js';
 
 interface Config { sockets: string[]; nodes: string[]; index: number; workers: number; seconds: number; size: number }
 const cfg = JSON.parse(process.argv[2]!) as Config;
-const send = (m: object) => process.send!(m);
 
 // Workers alternate between the proxies; each streams to the next worker (on the other
 // proxy) and times requests to the one after (on its own).
@@ -34,21 +34,22 @@ void (async () => {
   }
 })();
 
-// Start together: every worker must be registered before anyone sends.
+// Start together: every worker is registered (serveIpc says "ready") before anyone sends.
 let go!: () => void;
 const started = new Promise<void>((r) => (go = r));
-process.on('message', (m: { cmd: string }) => {
-  if (m.cmd === 'go') go();
-  if (m.cmd === 'exit') {
+const snapshot = () => ({ sent, received, bad, rtts: rtts.splice(0) });
+serveIpc({
+  go: () => (go(), {}),
+  /** Closes the endpoint and returns the last counts; the demo then ends the process. */
+  exit: async () => {
     clearInterval(report);
-    send({ sent, received, bad, rtts: rtts.splice(0), final: true });
-    void ep.close().then(() => process.exit(0));
-  }
+    const last = snapshot();
+    await ep.close();
+    return last;
+  },
 });
-
-send({ ready: true });
 await started;
-const report = setInterval(() => send({ sent, received, bad, rtts: rtts.splice(0) }), 200);
+const report = setInterval(() => emitIpc('report', snapshot()), 200);
 const deadline = Date.now() + cfg.seconds * 1000;
 const requests = (async () => {
   while (Date.now() < deadline) {
@@ -70,4 +71,4 @@ while (Date.now() < deadline) {
   await new Promise((r) => setImmediate(r));
 }
 await requests;
-send({ sent, received, bad, rtts: rtts.splice(0), doneSending: true });
+emitIpc('report', { ...snapshot(), doneSending: true });
