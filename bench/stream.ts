@@ -1,10 +1,12 @@
 /**
- * One sender streaming to one receiver, for A/B comparisons of a single change:
- * through one proxy, or across two linked proxies (--across).
+ * Senders streaming to receivers (one pair, or --pairs P), for A/B comparisons of a single
+ * change: through one proxy, or across two linked proxies (--across).
  *
- *   node dist/bench/stream.js [--across] [--size 64] [--messages 1000000] [--repeat 2]
+ *   node dist/bench/stream.js [--across] [--pairs 1] [--size 64] [--messages 1000000] [--repeat 2]
  *                             [--plaintext] [--credit-window N] [--max-queued-bytes N]
+ *                             [--profile DIR]
  *
+ * --profile writes a V8 CPU profile of every proxy and peer process into DIR.
  * Prints msg/s and MB/s for each repeat (the first one includes warm-up).
  */
 import { randomBytes } from 'node:crypto';
@@ -16,15 +18,19 @@ import { parseArgs } from 'node:util';
 import { startProxyProcess, type ProxyProcess } from '../src/cli/proxy-process.js';
 import { IpcChild } from '../src/util/ipc-child.js';
 
-const { values } = parseArgs({ options: { across: { type: 'boolean' }, size: { type: 'string' }, messages: { type: 'string' }, repeat: { type: 'string' }, plaintext: { type: 'boolean' }, 'credit-window': { type: 'string' }, 'max-queued-bytes': { type: 'string' } } });
+const { values } = parseArgs({ options: { across: { type: 'boolean' }, size: { type: 'string' }, messages: { type: 'string' }, repeat: { type: 'string' }, plaintext: { type: 'boolean' }, 'credit-window': { type: 'string' }, 'max-queued-bytes': { type: 'string' }, profile: { type: 'string' }, pairs: { type: 'string' } } });
+const pairs = Number(values.pairs ?? 1);
+const nodeArgs = values.profile ? ['--cpu-prof', '--cpu-prof-dir', values.profile] : [];
 const size = Number(values.size ?? 64);
+/** Messages in all, split over the pairs. */
 const n = Number(values.messages ?? (size >= 1024 ? 150_000 : 1_000_000));
+const perPair = Math.floor(n / pairs);
 const PEER = fileURLToPath(new URL('./peer.js', import.meta.url));
 const dir = mkdtempSync(join(os.tmpdir(), 'slotlink-stream-'));
 const proxies: ProxyProcess[] = [];
 const peers: IpcChild[] = [];
 try {
-  let to = 'receiver';
+  let node = '';
   let senderSocket = join(dir, 'a.sock');
   let receiverSocket = senderSocket;
   if (values.across) {
@@ -32,31 +38,37 @@ try {
     const security = values.plaintext ? ['--insecure-plaintext'] : ['--secret-file', join(dir, 'secret')];
     const extra = values['credit-window'] ? ['--credit-window', values['credit-window']] : [];
     receiverSocket = join(dir, 'b.sock');
-    const beta = await startProxyProcess(receiverSocket, ['--node', 'beta', '--listen', '127.0.0.1:0', ...security, ...extra]);
+    const beta = await startProxyProcess(receiverSocket, ['--node', 'beta', '--listen', '127.0.0.1:0', ...security, ...extra], { nodeArgs });
     proxies.push(beta);
     const port = JSON.parse(beta.logs.find((l) => l.includes('"proxy listening"'))!).linkPort;
-    const alpha = await startProxyProcess(senderSocket, ['--node', 'alpha', '--peer', `beta=127.0.0.1:${port}`, ...security, ...extra]);
+    const alpha = await startProxyProcess(senderSocket, ['--node', 'alpha', '--peer', `beta=127.0.0.1:${port}`, ...security, ...extra], { nodeArgs });
     proxies.push(alpha);
     await alpha.waitForLog((l) => l.includes('"link up"'));
-    to = 'receiver@beta';
+    node = '@beta';
   } else {
     const queued = values['max-queued-bytes'] ? ['--max-queued-bytes', values['max-queued-bytes']] : [];
-    proxies.push(await startProxyProcess(senderSocket, ['--node', 'alpha', ...queued]));
+    proxies.push(await startProxyProcess(senderSocket, ['--node', 'alpha', ...queued], { nodeArgs }));
   }
-  const sender = await IpcChild.fork(PEER);
-  const receiver = await IpcChild.fork(PEER);
-  peers.push(sender, receiver);
-  await sender.call('connect', { socket: senderSocket, name: 'sender' });
-  await receiver.call('connect', { socket: receiverSocket, name: 'receiver' });
+  const senders: IpcChild[] = [];
+  const receivers: IpcChild[] = [];
+  for (let i = 0; i < pairs; i++) {
+    senders.push(await IpcChild.fork(PEER, [], nodeArgs));
+    receivers.push(await IpcChild.fork(PEER, [], nodeArgs));
+    peers.push(senders[i]!, receivers[i]!);
+    await senders[i]!.call('connect', { socket: senderSocket, name: `sender${i}` });
+    await receivers[i]!.call('connect', { socket: receiverSocket, name: `receiver${i}` });
+  }
   for (let r = 0; r < Number(values.repeat ?? 2); r++) {
-    await receiver.call('expect', { n });
-    const arrived = receiver.call('arrived');
-    const { start } = await sender.call('slotlinkStream', { to, n, size });
-    const { at } = await arrived;
-    const seconds = (at - start) / 1e6;
-    process.stdout.write(`${values.across ? 'across two proxies' : 'through one proxy'}, ${size} B: ${Math.round(n / seconds).toLocaleString()} msg/s, ${Math.round((n * size) / seconds / 1e6)} MB/s\n`);
+    await Promise.all(receivers.map((x) => x.call('expect', { n: perPair })));
+    const arrivals = receivers.map((x) => x.call('arrived'));
+    const starts = await Promise.all(senders.map((x, i) => x.call('slotlinkStream', { to: `receiver${i}${node}`, n: perPair, size })));
+    const ends = await Promise.all(arrivals);
+    const seconds = (Math.max(...ends.map((e) => e.at)) - Math.min(...starts.map((s) => s.start))) / 1e6;
+    const total = perPair * pairs;
+    process.stdout.write(`${values.across ? 'across two proxies' : 'through one proxy'}, ${pairs} pair(s), ${size} B: ${Math.round(total / seconds).toLocaleString()} msg/s, ${Math.round((total * size) / seconds / 1e6)} MB/s\n`);
   }
   await Promise.all(peers.map((p) => p.call('close')));
+  await Promise.all(peers.map((p) => p.end()));
 } finally {
   await Promise.all(peers.map((p) => p.kill()));
   await Promise.all(proxies.map((p) => p.stop()));

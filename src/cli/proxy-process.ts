@@ -20,9 +20,17 @@ export interface ProxyProcess {
   stop(): Promise<number | null>;
 }
 
-/** `prefix` runs the proxy under another command, e.g. `ip netns exec NS`. */
-export async function startProxyProcess(socket: string, args: string[] = [], env: NodeJS.ProcessEnv = {}, prefix: string[] = []): Promise<ProxyProcess> {
-  const command = [...prefix, process.execPath, CLI_PATH, 'proxy', '--socket', socket, ...args];
+export interface ProxyProcessOptions {
+  /** Added to this process's environment. */
+  env?: NodeJS.ProcessEnv;
+  /** Runs the proxy under another command, e.g. `ip netns exec NS`. */
+  prefix?: string[];
+  /** Flags for node itself, e.g. `--cpu-prof` (refused in NODE_OPTIONS). */
+  nodeArgs?: string[];
+}
+
+export async function startProxyProcess(socket: string, args: string[] = [], { env = {}, prefix = [], nodeArgs = [] }: ProxyProcessOptions = {}): Promise<ProxyProcess> {
+  const command = [...prefix, process.execPath, ...nodeArgs, CLI_PATH, 'proxy', '--socket', socket, ...args];
   const child = spawn(command[0]!, command.slice(1), {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, ...env },

@@ -62,6 +62,15 @@ export class IpcChild {
     return new Promise((resolve) => this.eventWaiters.push({ match, resolve }));
   }
 
+  /** Closes the channel and lets the child exit by itself (so exit hooks such as --cpu-prof run); kills it after `graceMs`. */
+  async end(graceMs = 2000): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    if (this.child.connected) this.child.disconnect();
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
     await this.exited;

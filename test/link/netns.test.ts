@@ -42,9 +42,9 @@ test('two proxies in two network namespaces joined by a veth pair exchange messa
       ip('-n', n, 'link', 'set', i === 0 ? `vA${tag}` : `vB${tag}`, 'up');
     }
     const security = secretFlags(dir);
-    const beta = await startProxyProcess(join(dir, 'beta.sock'), ['--node', 'beta', '--listen', `${addr[1]}:7400`, ...security], {}, ['ip', 'netns', 'exec', ns[1]!]);
+    const beta = await startProxyProcess(join(dir, 'beta.sock'), ['--node', 'beta', '--listen', `${addr[1]}:7400`, ...security], { prefix: ['ip', 'netns', 'exec', ns[1]!] });
     procs.push(beta);
-    const alpha = await startProxyProcess(join(dir, 'alpha.sock'), ['--node', 'alpha', '--listen', `${addr[0]}:7400`, '--peer', `beta=${addr[1]}:7400`, ...security], {}, ['ip', 'netns', 'exec', ns[0]!]);
+    const alpha = await startProxyProcess(join(dir, 'alpha.sock'), ['--node', 'alpha', '--listen', `${addr[0]}:7400`, '--peer', `beta=${addr[1]}:7400`, ...security], { prefix: ['ip', 'netns', 'exec', ns[0]!] });
     procs.push(alpha);
     const up = await alpha.waitForLog((l) => l.includes('"link up"'));
     assert.match(up, new RegExp(`"remote":"${addr[1].replace(/\./g, '\\.')}:7400"`), 'alpha reached beta at its own address');
