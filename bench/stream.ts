@@ -4,9 +4,10 @@
  *
  *   node dist/bench/stream.js [--across] [--pairs 1] [--size 64] [--messages 1000000] [--repeat 2]
  *                             [--plaintext] [--credit-window N] [--max-queued-bytes N]
- *                             [--profile DIR]
+ *                             [--profile DIR] [--stats]
  *
- * --profile writes a V8 CPU profile of every proxy and peer process into DIR.
+ * --profile writes a V8 CPU profile of every proxy and peer process into DIR; --stats prints
+ * each proxy's slot counters per message (cells, doorbells rung, sleeps, writer waits).
  * Prints msg/s and MB/s for each repeat (the first one includes warm-up).
  */
 import { randomBytes } from 'node:crypto';
@@ -16,9 +17,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startProxyProcess, type ProxyProcess } from '../src/cli/proxy-process.js';
+import { requestStatus } from '../src/client/registration.js';
+import type { ProxyStats } from '../src/proxy/stats.js';
 import { IpcChild } from '../src/util/ipc-child.js';
 
-const { values } = parseArgs({ options: { across: { type: 'boolean' }, size: { type: 'string' }, messages: { type: 'string' }, repeat: { type: 'string' }, plaintext: { type: 'boolean' }, 'credit-window': { type: 'string' }, 'max-queued-bytes': { type: 'string' }, profile: { type: 'string' }, pairs: { type: 'string' } } });
+const { values } = parseArgs({ options: { across: { type: 'boolean' }, size: { type: 'string' }, messages: { type: 'string' }, repeat: { type: 'string' }, plaintext: { type: 'boolean' }, 'credit-window': { type: 'string' }, 'max-queued-bytes': { type: 'string' }, profile: { type: 'string' }, pairs: { type: 'string' }, stats: { type: 'boolean' } } });
 const pairs = Number(values.pairs ?? 1);
 const nodeArgs = values.profile ? ['--cpu-prof', '--cpu-prof-dir', values.profile] : [];
 const size = Number(values.size ?? 64);
@@ -67,10 +70,18 @@ try {
     const total = perPair * pairs;
     process.stdout.write(`${values.across ? 'across two proxies' : 'through one proxy'}, ${pairs} pair(s), ${size} B: ${Math.round(total / seconds).toLocaleString()} msg/s, ${Math.round((total * size) / seconds / 1e6)} MB/s\n`);
   }
+  if (values.stats) for (const p of proxies) printSlotCounters(p.socket, (await requestStatus(p.socket)) as ProxyStats);
   await Promise.all(peers.map((p) => p.call('close')));
   await Promise.all(peers.map((p) => p.end()));
 } finally {
   await Promise.all(peers.map((p) => p.kill()));
   await Promise.all(proxies.map((p) => p.stop()));
   rmSync(dir, { recursive: true, force: true });
+}
+
+function printSlotCounters(socket: string, s: ProxyStats): void {
+  const sum = (f: (x: ProxyStats['slots'][number]) => number) => s.slots.reduce((a, x) => a + f(x), 0);
+  const msgs = Math.max(1, sum((x) => x.messagesIn + x.messagesOut));
+  const per = (v: number) => `${v} (${((v / msgs) * 1000).toFixed(2)} per 1000 msgs)`;
+  process.stdout.write(`proxy ${s.node}: messages in+out ${msgs}; cells in ${per(sum((x) => x.cellsIn))}, out ${per(sum((x) => x.cellsOut))}; doorbells rung ${per(sum((x) => x.doorbellsRung))}, saved ${sum((x) => x.doorbellsSaved)}; sleeps ${per(sum((x) => x.sleeps))}; writer waits ${per(sum((x) => x.writerWaits))}\n`);
 }

@@ -5,6 +5,7 @@
  */
 import { ErrorCode, SlotlinkError } from '../errors.js';
 import type { MessageView, RecordKind } from '../slot/record.js';
+import { copyInto } from '../util/bytes.js';
 
 export const LinkOp = {
   HELLO: 1,
@@ -107,21 +108,25 @@ export function dataFrameBytes(srcBytes: number, dstBytes: number, payloadBytes:
 /** Writes a DATA frame at `at` of `out` (the caller made room). Returns its size. */
 export function writeData(out: Buffer, at: number, seq: number, kind: RecordKind, requestId: number, src: Uint8Array, dst: Uint8Array, payload: Uint8Array, start: number, end: number): number {
   const size = dataFrameBytes(src.length, dst.length, end - start);
-  out.writeUInt32LE(size - 4, at);
+  // Plain byte stores: this runs once per message, and Buffer's checked writers cost more.
+  u32(out, at, size - 4);
   out[at + 4] = LinkOp.DATA;
   out[at + 5] = kind;
   out[at + 6] = src.length;
   out[at + 7] = dst.length;
-  out.writeUInt32LE(requestId, at + 8);
-  u64(out, at + 12, seq);
-  let p = at + DATA_HEADER;
-  out.set(src, p);
-  p += src.length;
-  out.set(dst, p);
-  p += dst.length;
-  if (end - start <= 96) for (let i = start; i < end; i++) out[p++] = payload[i]!;
-  else out.set(payload.subarray(start, end), p);
+  u32(out, at + 8, requestId);
+  u32(out, at + 12, seq % 0x1_0000_0000);
+  u32(out, at + 16, Math.floor(seq / 0x1_0000_0000));
+  const p = copyInto(out, at + DATA_HEADER, src, 0, src.length);
+  copyInto(out, copyInto(out, p, dst, 0, dst.length), payload, start, end);
   return size;
+}
+
+function u32(out: Uint8Array, at: number, v: number): void {
+  out[at] = v;
+  out[at + 1] = v >>> 8;
+  out[at + 2] = v >>> 16;
+  out[at + 3] = v >>> 24;
 }
 
 /** The fields of a DATA frame, read in place. Valid during the callback only. */

@@ -5,6 +5,7 @@
  * by the one writer of the direction, so fragments of two messages never interleave.
  */
 import { BadRecordError } from '../errors.js';
+import { copyInto } from '../util/bytes.js';
 
 export const RecordKind = { SEND: 1, REQUEST: 2, REPLY: 3, ERROR: 4 } as const;
 export type RecordKind = (typeof RecordKind)[keyof typeof RecordKind];
@@ -28,8 +29,6 @@ export const RecordHeader = {
 } as const;
 
 export const RECORD_ALIGN = 8;
-/** Payloads up to this size are copied byte by byte: cheaper than making a subarray. */
-const SMALL_COPY = 96;
 export const MAX_ADDRESS_BYTES = 255;
 
 export function recordBytes(addressBytes: number, payloadBytes: number): number {
@@ -64,13 +63,8 @@ export function writeRecord(
   view.setUint32(offset + RecordHeader.PAYLOAD_BYTES, payloadBytes, true);
   view.setUint32(offset + RecordHeader.MESSAGE_BYTES, messageBytes, true);
   view.setUint32(offset + RecordHeader.RESERVED2, 0, true);
-  let at = offset + RecordHeader.SIZE;
-  if (address.length > 0) {
-    data.set(address, at);
-    at += address.length;
-  }
-  if (payloadBytes > SMALL_COPY) data.set(payload.subarray(payloadStart, payloadStart + payloadBytes), at);
-  else for (let i = 0; i < payloadBytes; i++) data[at + i] = payload[payloadStart + i]!;
+  const at = copyInto(data, offset + RecordHeader.SIZE, address, 0, address.length);
+  copyInto(data, at, payload, payloadStart, payloadStart + payloadBytes);
   return size;
 }
 

@@ -5,3 +5,16 @@
 export function copyBytes(bytes: Uint8Array, start: number, end: number): Uint8Array {
   return Uint8Array.prototype.slice.call(bytes, start, end);
 }
+
+/** Ranges up to this long are copied byte by byte: cheaper than set() on a subarray. */
+const SMALL_COPY = 96;
+
+/** Copies `src[start, end)` to `dst` at `at`; returns the offset after it. */
+export function copyInto(dst: Uint8Array, at: number, src: Uint8Array, start: number, end: number): number {
+  if (end - start > SMALL_COPY) {
+    dst.set(start === 0 && end === src.length ? src : src.subarray(start, end), at);
+    return at + end - start;
+  }
+  for (let i = start; i < end; i++) dst[at++] = src[i]!;
+  return at;
+}
