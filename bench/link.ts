@@ -2,7 +2,9 @@
  * Across two proxies: P sender processes on "alpha", P receivers on "beta", each pair
  * streaming; next to the same processes with each pair on its own direct TCP connection
  * (64 KiB writes), through a local nats-server (npm `nats`), and over ZeroMQ PUSH/PULL and
- * REQ/REP (npm `zeromq`). Plus request round trips for one pair. Medians over runs.
+ * REQ/REP (npm `zeromq`). Plus request round trips for one pair across the hosts, the local
+ * hop alone (a process and its own proxy) next to a Unix-socket ping-pong, and the TCP
+ * connections each approach opens for P senders × P receivers. Medians over runs.
  * A missing alternative (no nats-server on PATH, zeromq not installed) is reported as skipped.
  *
  *   node dist/bench/link.js [--runs 3] [--pairs 1,4,16] [--messages 400000] [--quick] [--json]
@@ -20,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { startProxyProcess } from '../src/cli/proxy-process.js';
 import { IpcChild } from '../src/util/ipc-child.js';
 import { fmt, median, percentile } from './stats.js';
+import { acceptedConnections, settledConnections } from './tcp-connections.js';
 
 export interface LinkBenchOptions {
   runs?: string;
@@ -43,6 +46,7 @@ const dir = mkdtempSync(join(os.tmpdir(), 'slotlink-linkbench-'));
 const skipped: string[] = [];
 let natsServer: ChildProcess | null = null;
 let natsUrl: string | null = null;
+let natsPort = 0;
 if (spawnSync('nats-server', ['--version']).status === 0) {
   const port = 20000 + Math.floor(Math.random() * 20000);
   natsServer = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -52,6 +56,7 @@ if (spawnSync('nats-server', ['--version']).status === 0) {
     natsServer!.once('exit', () => reject(new Error(`nats-server exited: ${log}`)));
   });
   natsUrl = `nats://127.0.0.1:${port}`;
+  natsPort = port;
 } else skipped.push('NATS (no nats-server on PATH: apt-get install nats-server)');
 let zmqOk = true;
 try {
@@ -77,6 +82,8 @@ try {
     await receivers[i]!.call('connect', { socket: join(dir, 'beta.sock'), name: `r${i}` });
   }
   const ports = await Promise.all(receivers.map((r) => r.call('listen', {})));
+  const unixListener = await receivers[0]!.call('listen', { path: join(dir, 'r0.sock') });
+  const zmqEndpoints: Array<{ pull: string; rep: string }> = [];
   if (natsUrl) {
     for (let i = 0; i < maxPairs; i++) {
       await receivers[i]!.call('natsConnect', { url: natsUrl, subject: `r${i}` });
@@ -84,7 +91,10 @@ try {
     }
   }
   if (zmqOk) {
-    for (let i = 0; i < maxPairs; i++) await senders[i]!.call('zmqConnect', await receivers[i]!.call('zmqBind'));
+    for (let i = 0; i < maxPairs; i++) {
+      zmqEndpoints.push(await receivers[i]!.call('zmqBind'));
+      await senders[i]!.call('zmqConnect', zmqEndpoints[i]);
+    }
   }
 
   /** Aggregate msg/s of P pairs streaming n messages each. */
@@ -95,61 +105,135 @@ try {
     const ends = await Promise.all(arrivals);
     return (p * n) / (Math.max(...ends.map((e) => e.at)) - Math.min(...starts.map((s) => s.start))) * 1e6;
   };
-  type Key = 'slotlink' | 'tcp' | 'nats' | 'zmq';
-  interface Contender { key: Key; label: string; stream(i: number, n: number, size: number): Promise<{ start: number }>; rtt(n: number): Promise<{ rtts: number[] }>; prepare?(p: number): Promise<unknown> }
+  type Key = 'slotlink' | 'direct' | 'nats' | 'zmq';
+  interface Contender {
+    key: Key;
+    label: string;
+    stream(i: number, n: number, size: number): Promise<{ start: number }>;
+    rtt(n: number): Promise<{ rtts: number[] }>;
+    prepare?(p: number): Promise<unknown>;
+    /** Opens what P senders × M receivers need (every sender to every receiver); returns the connections counted. */
+    mesh(): Promise<number>;
+  }
+  const P = maxPairs;
   const contenders: Contender[] = [
-    { key: 'slotlink', label: 'slotlink', stream: (i, n, size) => senders[i]!.call('slotlinkStream', { to: `r${i}@beta`, n, size }), rtt: (n) => senders[0]!.call('slotlinkRtt', { to: 'r0@beta', n, size: 64 }) },
     {
-      key: 'tcp',
-      label: 'direct TCP',
+      key: 'slotlink',
+      label: 'slotlink',
+      stream: (i, n, size) => senders[i]!.call('slotlinkStream', { to: `r${i}@beta`, n, size }),
+      rtt: (n) => senders[0]!.call('slotlinkRtt', { to: 'r0@beta', n, size: 64 }),
+      mesh: async () => {
+        // Every sender reaches every receiver over the proxies' one link.
+        await Promise.all(receivers.map((r) => r.call('expect', { n: P })));
+        const arrivals = receivers.map((r) => r.call('arrived'));
+        await Promise.all(senders.map((s) => Promise.all(receivers.map((_, j) => s.call('slotlinkStream', { to: `r${j}@beta`, n: 1, size: 64 })))));
+        await Promise.all(arrivals);
+        return acceptedConnections([betaPort]);
+      },
+    },
+    {
+      key: 'direct',
+      label: 'direct socket',
       prepare: (p) => Promise.all(senders.slice(0, p).map((s, i) => s.call('dial', ports[i]))),
       stream: (i, n, size) => senders[i]!.call('socketStream', { n, size }),
       rtt: async (n) => (await senders[0]!.call('dial', ports[0]), senders[0]!.call('socketRtt', { n, size: 64 })),
+      mesh: async () => {
+        const tcpPorts = ports.map((x) => x.port as number);
+        await Promise.all(senders.map((s) => s.call('dialAll', { ports: tcpPorts })));
+        return settledConnections(tcpPorts, P * P);
+      },
     },
   ];
-  if (natsUrl) contenders.push({ key: 'nats', label: 'NATS', stream: (i, n, size) => senders[i]!.call('natsStream', { subject: `r${i}`, n, size }), rtt: (n) => senders[0]!.call('natsRtt', { subject: 'r0', n, size: 64 }) });
-  if (zmqOk) contenders.push({ key: 'zmq', label: 'ZeroMQ', stream: (i, n, size) => senders[i]!.call('zmqStream', { n, size }), rtt: (n) => senders[0]!.call('zmqRtt', { n, size: 64 }) });
+  if (natsUrl)
+    contenders.push({
+      key: 'nats',
+      label: 'NATS',
+      stream: (i, n, size) => senders[i]!.call('natsStream', { subject: `r${i}`, n, size }),
+      rtt: (n) => senders[0]!.call('natsRtt', { subject: 'r0', n, size: 64 }),
+      // Every process already holds its one connection to the server.
+      mesh: async () => acceptedConnections([natsPort]),
+    });
+  if (zmqOk)
+    contenders.push({
+      key: 'zmq',
+      label: 'ZeroMQ',
+      stream: (i, n, size) => senders[i]!.call('zmqStream', { n, size }),
+      rtt: (n) => senders[0]!.call('zmqRtt', { n, size: 64 }),
+      mesh: async () => {
+        await Promise.all(senders.map((s, i) => s.call('zmqConnectAll', { pulls: zmqEndpoints.filter((_, j) => j !== i).map((e) => e.pull) })));
+        return settledConnections(zmqEndpoints.map((e) => Number(e.pull.split(':').pop())), P * P);
+      },
+    });
 
   const rows = new Map<string, Partial<Record<Key, number[]>>>();
   const add = (what: string, key: Key, v: number) => {
     if (!rows.has(what)) rows.set(what, {});
     (rows.get(what)![key] ??= []).push(v);
   };
+  const rttRows = (what: string, key: Key, rtts: number[]) => {
+    add(`${what}, median (µs)`, key, median(rtts));
+    add(`${what}, p99 (µs)`, key, percentile(rtts, 0.99));
+  };
+  /** Each run starts with a different contender, so none always runs first or last. */
+  const inTurn = (run: number) => contenders.map((_, i) => contenders[(i + run) % contenders.length]!);
+  const localHop = { slotlink: () => senders[0]!.call('slotlinkRtt', { to: '~proxy', n: rttN, size: 64 }), unix: async () => (await senders[0]!.call('dial', unixListener), senders[0]!.call('socketRtt', { n: rttN, size: 64 })) };
+
+  // Warm up every contender (JIT, connections, buffers) before anything is measured.
+  for (const c of contenders) {
+    await c.prepare?.(1);
+    await aggregate(1, Math.min(20_000, total64), (i) => c.stream(i, Math.min(20_000, total64), 64));
+  }
   for (let run = 0; run < runs; run++) {
     for (const p of pairCounts) {
       for (const size of [64, 4096]) {
         const n = Math.max(500, Math.floor((size === 64 ? total64 : total64 / 8) / p));
         const what = `${p} pair${p > 1 ? 's' : ''}, ${size === 64 ? '64 B' : '4 KiB'} (msg/s)`;
-        for (const c of contenders) {
+        for (const c of inTurn(run)) {
           await c.prepare?.(p);
           add(what, c.key, await aggregate(p, n, (i) => c.stream(i, n, size)));
         }
       }
     }
-    for (const c of contenders) {
-      const { rtts } = await c.rtt(rttN);
-      add('request round trip, median (µs)', c.key, median(rtts));
-      add('request round trip, p99 (µs)', c.key, percentile(rtts, 0.99));
+  }
+  // Round trips after a quiet second: right after a burst of streaming, the kernel's load
+  // tracking (32 ms half-life) still sees busy CPUs and places wake-ups badly for ~0.5 s,
+  // which would penalise whichever contender happened to be timed first.
+  await new Promise((r) => setTimeout(r, 1000));
+  for (let run = 0; run < runs; run++) {
+    for (const c of inTurn(run)) {
+      await c.rtt(Math.min(500, rttN)); // the same warm-up for each, right before it is timed
+      rttRows('request round trip across hosts', c.key, (await c.rtt(rttN)).rtts);
+    }
+    const hops = run % 2 ? (['unix', 'slotlink'] as const) : (['slotlink', 'unix'] as const);
+    for (const h of hops) {
+      await localHop[h]();
+      rttRows('local hop round trip', h === 'unix' ? 'direct' : 'slotlink', (await localHop[h]()).rtts);
     }
   }
-  const status = JSON.parse(JSON.stringify(await import('../src/client/registration.js').then((m) => m.requestStatus(join(dir, 'alpha.sock')))));
+  const connections: Partial<Record<Key, number>> = {};
+  for (const c of contenders) connections[c.key] = await c.mesh();
+  for (const c of contenders) add(`connections for ${P} senders × ${P} receivers`, c.key, connections[c.key]!);
+
   const result = [...rows].map(([what, r]) => ({ what, ...Object.fromEntries(Object.entries(r).map(([k, v]) => [k, median(v!)])) })) as Array<{ what: string } & Partial<Record<Key, number>>>;
-  const connections = { slotlink: 1, tcp: maxPairs, nats: natsUrl ? 2 * maxPairs : null, zmq: zmqOk ? maxPairs : null };
   if (values.json) process.stdout.write(JSON.stringify({ runs, pairs: pairCounts, result, connections, skipped }, null, 2) + '\n');
   else {
     const alts = contenders.filter((c) => c.key !== 'slotlink');
     const line = (cells: string[]) => '| ' + cells.join(' | ') + ' |';
-    const ratio = (what: string, sl: number, alt: number | undefined) => (alt === undefined ? '-' : `${(what.startsWith('request') ? alt / sl : sl / alt).toFixed(2)}×`);
+    const higherIsBetter = (what: string) => what.includes('msg/s');
+    const ratio = (what: string, sl: number, alt: number | undefined) => (alt === undefined ? '-' : `${(higherIsBetter(what) ? sl / alt : alt / sl).toFixed(2)}×`);
+    const cell = (v: number | undefined, what: string) => (v === undefined ? '-' : what.startsWith('connections') ? String(v) : fmt(v));
     process.stdout.write(
       [
-        `slotlink across two proxies (TLS 1.3 PSK) vs. alternatives between the same processes; medians of ${runs} run(s); ${total64} messages of 64 B (${total64 / 8} of 4 KiB) per measurement, split over the pairs`,
+        `slotlink across two proxies (TLS 1.3 PSK) vs. alternatives between the same processes; medians of ${runs} run(s); ${total64} messages of 64 B (${total64 / 8} of 4 KiB) per measurement, split over the pairs; ${rttN} round trips per run`,
         '',
         line(['measure', 'slotlink', ...alts.map((a) => a.label), ...alts.map((a) => `slotlink vs ${a.label}`)]),
         line(Array(2 + 2 * alts.length).fill('---')),
-        ...result.map((r) => line([r.what, fmt(r.slotlink!), ...alts.map((a) => fmt(r[a.key] ?? NaN)), ...alts.map((a) => ratio(r.what, r.slotlink!, r[a.key]))])),
+        ...result.map((r) => line([r.what, cell(r.slotlink, r.what), ...alts.map((a) => cell(r[a.key], r.what)), ...alts.map((a) => ratio(r.what, r.slotlink!, r[a.key]))])),
         '',
-        'slotlink vs X > 1 means slotlink is better (more msg/s, or a shorter round trip).',
-        `connections opened for these ${maxPairs} sender→receiver pairs: slotlink 1 (between the proxies; alpha's links: ${status.links.length}), direct TCP ${maxPairs}${natsUrl ? `, NATS ${2 * maxPairs} (every process to the server)` : ''}${zmqOk ? `, ZeroMQ ${maxPairs}` : ''}; for P senders each talking to M receivers: slotlink 1, direct TCP and ZeroMQ P×M, NATS P+M`,
+        'slotlink vs X > 1 means slotlink is better (more msg/s, a shorter round trip, fewer connections).',
+        'direct socket: a TCP connection per pair (64 KiB writes) across hosts; a Unix socket between two processes for the local hop.',
+        'local hop: slotlink = a process and its own proxy (a request to "~proxy"); direct socket = two processes ping-ponging over a Unix socket.',
+        `connections: established TCP connections counted in /proc/net/tcp once every sender has reached every receiver; NATS needs one per process (P+M), direct sockets and ZeroMQ one per pair (P×M), slotlink one per pair of hosts.`,
         ...(skipped.length ? ['', `skipped: ${skipped.join('; ')}`] : []),
       ].join('\n') + '\n',
     );

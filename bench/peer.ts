@@ -48,8 +48,10 @@ function parser(onFrame: (type: number, whole: Buffer) => void): (chunk: Buffer)
   };
 }
 
-let server: net.Server | null = null;
+const servers: net.Server[] = [];
 let client: net.Socket | null = null;
+/** Connections opened only to be counted (P senders × M receivers). */
+const extraSockets: net.Socket[] = [];
 
 // ---- NATS and ZeroMQ, loaded only when a benchmark asks for them ----
 type Nats = { publish(s: string, d: Uint8Array): void; subscribe(s: string, o?: object): AsyncIterable<{ data: Uint8Array; respond(d: Uint8Array): boolean }>; request(s: string, d: Uint8Array, o: object): Promise<unknown>; flush(): Promise<void>; close(): Promise<void> };
@@ -96,11 +98,12 @@ serveIpc({
     return { start };
   },
   async listen(a: { path?: string }) {
-    server = net.createServer((s) => {
+    const server = net.createServer((s) => {
       s.setNoDelay(true);
       s.on('data', parser((type, whole) => (type === Frame.PING ? s.write(whole) : counted1())));
     });
-    await new Promise<void>((r) => (a.path ? server!.listen(a.path, r) : server!.listen(0, '127.0.0.1', r)));
+    servers.push(server);
+    await new Promise<void>((r) => (a.path ? server.listen(a.path, r) : server.listen(0, '127.0.0.1', r)));
     const addr = server.address();
     return typeof addr === 'string' ? { path: addr } : { port: addr!.port };
   },
@@ -109,6 +112,17 @@ serveIpc({
     client = a.path ? net.connect(a.path) : net.connect(a.port!, '127.0.0.1');
     client.setNoDelay(true);
     await new Promise((r) => client!.once('connect', r));
+    return {};
+  },
+  /** Opens one TCP connection to each port (this sender to every receiver). */
+  async dialAll(a: { ports: number[] }) {
+    client?.destroy();
+    client = null;
+    for (const port of a.ports) {
+      const s = net.connect(port, '127.0.0.1');
+      extraSockets.push(s);
+      await new Promise((r) => s.once('connect', r));
+    }
     return {};
   },
   async socketRtt(a: { n: number; size: number }) {
@@ -204,6 +218,11 @@ serveIpc({
     zmqSockets.push(zmqPush!, zmqReq!);
     return {};
   },
+  /** Connects this sender's PUSH socket to every receiver's PULL endpoint. */
+  zmqConnectAll(a: { pulls: string[] }) {
+    for (const e of a.pulls) zmqPush!.connect(e);
+    return {};
+  },
   async zmqStream(a: { n: number; size: number }) {
     const data = Buffer.alloc(a.size);
     const start = now();
@@ -225,7 +244,8 @@ serveIpc({
     for (const z of zmqSockets) z.close();
     await nats?.close();
     client?.destroy();
-    server?.close();
+    for (const s of extraSockets) s.destroy();
+    for (const s of servers) s.close();
     await ep?.close();
     return {};
   },

@@ -10,6 +10,13 @@ import { MAX_ADDRESS_BYTES } from './slot/record.js';
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const INSTANCE = /^[0-9]+\.[0-9]+$/;
 
+/**
+ * The proxy's own address: a request to it is answered by the process's proxy with the
+ * same payload, without any other process. It measures the local hop alone and tells a
+ * process its proxy is alive. No process can register it (names start with a letter or digit).
+ */
+export const PROXY_ADDRESS = '~proxy';
+
 export interface Address {
   name: string;
   /** Set for an instance address: `slotId.generation`. */
@@ -28,6 +35,7 @@ export function checkName(name: unknown, what = 'name'): string {
 export function parseAddress(text: string): Address {
   if (typeof text !== 'string' || text.length === 0) throw new InvalidAddressError(text, 'empty');
   if (text.length > MAX_ADDRESS_BYTES) throw new InvalidAddressError(text, `longer than ${MAX_ADDRESS_BYTES} characters`);
+  if (text === PROXY_ADDRESS) return { name: PROXY_ADDRESS, instance: null, node: null };
   const at = text.indexOf('@');
   const local = at < 0 ? text : text.slice(0, at);
   const node = at < 0 ? null : text.slice(at + 1);

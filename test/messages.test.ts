@@ -66,6 +66,18 @@ test('unknown name, unknown node and invalid address are clear errors to the cal
   assert.equal(u.error.code, 'SLOTLINK_ERR_NO_ROUTE');
 });
 
+test('the proxy itself answers requests to "~proxy" with their payload, and refuses sends', async () => {
+  assert.equal((await client.request('~proxy', 'are you there')).toString(), 'are you there');
+  const big = Buffer.from(Array.from({ length: 100_000 }, (_, i) => i & 0xff));
+  assert.equal(sha(await client.request('~proxy', big)), sha(big));
+  const undeliverable = new Promise<{ to: string; error: { code: string; message: string } }>((r) => client.once('undeliverable', r));
+  await client.send('~proxy', 'not a request');
+  const u = await undeliverable;
+  assert.equal(u.error.code, 'SLOTLINK_ERR_NO_ROUTE');
+  assert.match(u.error.message, /answers requests only/);
+  assert.throws(() => client.trySend('~proxy@test', 'x'), { code: 'SLOTLINK_ERR_INVALID_ADDRESS' });
+});
+
 test('request timeout and AbortSignal reject with their own codes', async () => {
   const silent = await connect({ name: 'silent', socket: rig.socket });
   try {

@@ -6,7 +6,7 @@
  * sender, never a silent drop. A local receiver whose queue passes its limit pauses the
  * slots that feed it; a remote one is guarded by credits on its link.
  */
-import { addressBytes, parseAddress } from '../address.js';
+import { PROXY_ADDRESS, addressBytes, parseAddress } from '../address.js';
 import { ErrorCode, SlotlinkError, type ErrorCode as Code } from '../errors.js';
 import type { InCredit, OutCredit } from '../link/credit.js';
 import type { DataFrame } from '../link/frame.js';
@@ -22,7 +22,9 @@ type Route =
   | { type: 'group'; epoch: number; group: Group }
   | { type: 'instance'; epoch: number; slot: LocalSlot }
   | { type: 'remote'; epoch: number; targets: Array<{ link: Link; credit: OutCredit }>; next: number }
-  | { type: 'error'; epoch: number; payload: Uint8Array };
+  | { type: 'error'; epoch: number; payload: Uint8Array }
+  /** This proxy itself: requests are answered with their own payload. */
+  | { type: 'proxy'; epoch: number };
 
 export interface RouterCounters {
   routed: number;
@@ -42,6 +44,7 @@ export interface LinkLookup {
 }
 
 const MAX_CACHED_ROUTES = 4096;
+const PROXY_ADDRESS_BYTES = addressBytes(PROXY_ADDRESS);
 
 export class Router {
   readonly counters: RouterCounters = { routed: 0, toLinks: 0, fromLinks: 0, noRoute: 0, repliesDropped: 0 };
@@ -65,6 +68,11 @@ export class Router {
     const byName = m.kind === RecordKind.SEND || m.kind === RecordKind.REQUEST;
     const r = this.resolve(this.routes, m, byName, false);
     const end = m.payloadStart + m.payloadBytes;
+    if (r.type === 'proxy') {
+      if (m.kind === RecordKind.REQUEST) src.mailbox.enqueue(RecordKind.REPLY, PROXY_ADDRESS_BYTES, m.requestId, m.buffer, null, m.payloadStart, end);
+      else if (m.kind === RecordKind.SEND) src.mailbox.enqueue(RecordKind.ERROR, PROXY_ADDRESS_BYTES, 0, errorPayload(ErrorCode.NO_ROUTE, `"${PROXY_ADDRESS}" (the proxy) answers requests only`));
+      return;
+    }
     if (r.type === 'remote') {
       const t = r.targets[r.next++ % r.targets.length]!;
       this.counters.toLinks++;
@@ -156,6 +164,7 @@ export class Router {
     } catch (err) {
       return fail(ErrorCode.INVALID_ADDRESS, (err as SlotlinkError).message);
     }
+    if (a.name === PROXY_ADDRESS) return localOnly ? fail(ErrorCode.NO_ROUTE, 'the proxy answers its own processes only') : { type: 'proxy', epoch };
     const local = a.node === null || a.node === this.node;
     if (local) {
       if (a.instance !== null) {
