@@ -4,7 +4,7 @@
  *
  *   node dist/bench/stream.js [--across] [--pairs 1] [--size 64] [--messages 1000000] [--repeat 2]
  *                             [--plaintext] [--credit-window N] [--max-queued-bytes N]
- *                             [--profile DIR] [--stats]
+ *                             [--profile DIR] [--stats] [--proxy-args "--cells 16 ..."]
  *
  * --profile writes a V8 CPU profile of every proxy and peer process into DIR; --stats prints
  * each proxy's slot counters per message (cells, doorbells rung, sleeps, writer waits).
@@ -21,7 +21,9 @@ import { requestStatus } from '../src/client/registration.js';
 import type { ProxyStats } from '../src/proxy/stats.js';
 import { IpcChild } from '../src/util/ipc-child.js';
 
-const { values } = parseArgs({ options: { across: { type: 'boolean' }, size: { type: 'string' }, messages: { type: 'string' }, repeat: { type: 'string' }, plaintext: { type: 'boolean' }, 'credit-window': { type: 'string' }, 'max-queued-bytes': { type: 'string' }, profile: { type: 'string' }, pairs: { type: 'string' }, stats: { type: 'boolean' } } });
+const { values } = parseArgs({ options: { across: { type: 'boolean' }, size: { type: 'string' }, messages: { type: 'string' }, repeat: { type: 'string' }, plaintext: { type: 'boolean' }, 'credit-window': { type: 'string' }, 'max-queued-bytes': { type: 'string' }, profile: { type: 'string' }, pairs: { type: 'string' }, stats: { type: 'boolean' }, 'proxy-args': { type: 'string' } } });
+/** Extra flags for every proxy, e.g. "--cells 16 --credit-window 4194304". */
+const proxyArgs = values['proxy-args'] ? values['proxy-args'].trim().split(/\s+/) : [];
 const pairs = Number(values.pairs ?? 1);
 const nodeArgs = values.profile ? ['--cpu-prof', '--cpu-prof-dir', values.profile] : [];
 const size = Number(values.size ?? 64);
@@ -41,16 +43,16 @@ try {
     const security = values.plaintext ? ['--insecure-plaintext'] : ['--secret-file', join(dir, 'secret')];
     const extra = values['credit-window'] ? ['--credit-window', values['credit-window']] : [];
     receiverSocket = join(dir, 'b.sock');
-    const beta = await startProxyProcess(receiverSocket, ['--node', 'beta', '--listen', '127.0.0.1:0', ...security, ...extra], { nodeArgs });
+    const beta = await startProxyProcess(receiverSocket, ['--node', 'beta', '--listen', '127.0.0.1:0', ...security, ...extra, ...proxyArgs], { nodeArgs });
     proxies.push(beta);
     const port = JSON.parse(beta.logs.find((l) => l.includes('"proxy listening"'))!).linkPort;
-    const alpha = await startProxyProcess(senderSocket, ['--node', 'alpha', '--peer', `beta=127.0.0.1:${port}`, ...security, ...extra], { nodeArgs });
+    const alpha = await startProxyProcess(senderSocket, ['--node', 'alpha', '--peer', `beta=127.0.0.1:${port}`, ...security, ...extra, ...proxyArgs], { nodeArgs });
     proxies.push(alpha);
     await alpha.waitForLog((l) => l.includes('"link up"'));
     node = '@beta';
   } else {
     const queued = values['max-queued-bytes'] ? ['--max-queued-bytes', values['max-queued-bytes']] : [];
-    proxies.push(await startProxyProcess(senderSocket, ['--node', 'alpha', ...queued], { nodeArgs }));
+    proxies.push(await startProxyProcess(senderSocket, ['--node', 'alpha', ...queued, ...proxyArgs], { nodeArgs }));
   }
   const senders: IpcChild[] = [];
   const receivers: IpcChild[] = [];
