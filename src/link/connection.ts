@@ -68,6 +68,15 @@ export class Connection {
     this.socket.write(buf);
   }
 
+  /** Holds writes until uncork(), so several frames leave in one system call. */
+  cork(): void {
+    if (!this.ended) this.socket.cork();
+  }
+
+  uncork(): void {
+    if (!this.ended) this.socket.uncork();
+  }
+
   /** Tells the peer why, then closes. */
   fail(error: SlotlinkError): void {
     if (this.ended) return;

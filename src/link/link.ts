@@ -84,7 +84,6 @@ export class Link implements ConnectionOwner {
   private readonly inCredits = new AddressCache<InCredit>(1 << 16);
   private readonly inCreditList: InCredit[] = [];
   private flushScheduled = false;
-  private ackScheduled = false;
   private creditsDue = new Set<InCredit>();
   private unreachableTimer: NodeJS.Timeout | null = null;
   private readonly log: Logger;
@@ -163,15 +162,36 @@ export class Link implements ConnectionOwner {
     LocalSlot.release(credit.blocked);
   }
 
+  /**
+   * One write per turn of the event loop carries everything due: new DATA frames, the ACK
+   * and any CREDIT grants. Fewer, larger TLS records and system calls, and the peer wakes
+   * once for all of them.
+   */
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      // While the link is down, frames stay in the buffer; adopt() resends them.
-      if (!this.isUp) return;
-      for (const bytes of this.resend.take()) this.conn!.write(bytes);
-    });
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    // While the link is down, frames stay in the buffer; adopt() resends them.
+    if (!this.isUp) return;
+    const conn = this.conn!;
+    conn.cork();
+    for (const bytes of this.resend.take()) conn.write(bytes);
+    if (this.delivered > this.ackedUpTo) {
+      this.ackedUpTo = this.delivered;
+      conn.write(encodeAck(this.delivered));
+    }
+    for (const c of this.creditsDue) {
+      const limit = c.due();
+      if (limit < 0) continue;
+      c.granted = limit;
+      conn.write(encodeCredit(c.key, limit));
+    }
+    this.creditsDue.clear();
+    conn.uncork();
   }
 
   // ---- receiving (ConnectionOwner) ----
@@ -192,34 +212,15 @@ export class Link implements ConnectionOwner {
       this.inCreditList.push(credit);
     }
     this.handler.deliver(this, f, credit);
-    if (!this.ackScheduled) {
-      this.ackScheduled = true;
-      setImmediate(() => {
-        this.ackScheduled = false;
-        if (this.isUp && this.delivered > this.ackedUpTo) {
-          this.ackedUpTo = this.delivered;
-          this.conn!.write(encodeAck(this.delivered));
-        }
-      });
-    }
+    this.scheduleFlush();
   }
 
   /** The local proxy has put `bytes` for this destination into a slot: grant more. */
   consumed(credit: InCredit, bytes: number): void {
     credit.consumed += bytes;
     if (credit.due() < 0) return;
-    if (this.creditsDue.size === 0) setImmediate(() => this.sendCredits());
     this.creditsDue.add(credit);
-  }
-
-  private sendCredits(): void {
-    for (const c of this.creditsDue) {
-      const limit = c.due();
-      if (limit < 0 || !this.isUp) continue;
-      c.granted = limit;
-      this.conn!.write(encodeCredit(c.key, limit));
-    }
-    this.creditsDue.clear();
+    this.scheduleFlush();
   }
 
   ack(seq: number): void {
