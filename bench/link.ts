@@ -9,8 +9,8 @@
  *
  *   node dist/bench/link.js [--runs 3] [--pairs 1,4,16] [--messages 400000] [--quick] [--json]
  *
- * The proxies authenticate and encrypt with a shared secret (TLS 1.3), as in production;
- * the alternatives run plaintext, which favours them.
+ * slotlink runs twice: plaintext, as the alternatives do (the ratios compare these), and with
+ * TLS 1.3 and a shared secret, as in production, to show what encryption costs.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -19,7 +19,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startProxyProcess } from '../src/cli/proxy-process.js';
+import { startProxyProcess, type ProxyProcess } from '../src/cli/proxy-process.js';
 import { IpcChild } from '../src/util/ipc-child.js';
 import { fmt, median, percentile } from './stats.js';
 import { acceptedConnections, settledConnections } from './tcp-connections.js';
@@ -66,11 +66,21 @@ try {
   skipped.push('ZeroMQ (npm package zeromq not installed)');
 }
 writeFileSync(join(dir, 'secret'), randomBytes(32));
-const sec = ['--secret-file', join(dir, 'secret')];
-const beta = await startProxyProcess(join(dir, 'beta.sock'), ['--node', 'beta', '--listen', '127.0.0.1:0', ...sec]);
-const betaPort = JSON.parse(beta.logs.find((l) => l.includes('"proxy listening"'))!).linkPort;
-const alpha = await startProxyProcess(join(dir, 'alpha.sock'), ['--node', 'alpha', '--peer', `beta=127.0.0.1:${betaPort}`, ...sec]);
-await alpha.waitForLog((l) => l.includes('"link up"'));
+/**
+ * Two meshes of two proxies: plaintext, as the alternatives run (the like-for-like
+ * comparison), and TLS 1.3 with a shared secret, as in production (what encryption costs).
+ */
+const meshes = { plain: ['--insecure-plaintext'], tls: ['--secret-file', join(dir, 'secret')] };
+const proxies: ProxyProcess[] = [];
+const betaPorts: Record<string, number> = {};
+for (const [mesh, security] of Object.entries(meshes)) {
+  const beta = await startProxyProcess(join(dir, `beta-${mesh}.sock`), ['--node', 'beta', '--listen', '127.0.0.1:0', ...security]);
+  proxies.push(beta);
+  betaPorts[mesh] = JSON.parse(beta.logs.find((l) => l.includes('"proxy listening"'))!).linkPort;
+  const alpha = await startProxyProcess(join(dir, `alpha-${mesh}.sock`), ['--node', 'alpha', '--peer', `beta=127.0.0.1:${betaPorts[mesh]}`, ...security]);
+  proxies.push(alpha);
+  await alpha.waitForLog((l) => l.includes('"link up"'));
+}
 const maxPairs = Math.max(...pairCounts);
 const senders: IpcChild[] = [];
 const receivers: IpcChild[] = [];
@@ -78,8 +88,10 @@ try {
   for (let i = 0; i < maxPairs; i++) {
     senders.push(await IpcChild.fork(PEER));
     receivers.push(await IpcChild.fork(PEER));
-    await senders[i]!.call('connect', { socket: join(dir, 'alpha.sock'), name: `s${i}` });
-    await receivers[i]!.call('connect', { socket: join(dir, 'beta.sock'), name: `r${i}` });
+    for (const mesh of Object.keys(meshes)) {
+      await senders[i]!.call('connect', { socket: join(dir, `alpha-${mesh}.sock`), name: `s${i}`, via: mesh });
+      await receivers[i]!.call('connect', { socket: join(dir, `beta-${mesh}.sock`), name: `r${i}`, via: mesh });
+    }
   }
   const ports = await Promise.all(receivers.map((r) => r.call('listen', {})));
   const unixListener = await receivers[0]!.call('listen', { path: join(dir, 'r0.sock') });
@@ -105,7 +117,7 @@ try {
     const ends = await Promise.all(arrivals);
     return (p * n) / (Math.max(...ends.map((e) => e.at)) - Math.min(...starts.map((s) => s.start))) * 1e6;
   };
-  type Key = 'slotlink' | 'direct' | 'nats' | 'zmq';
+  type Key = 'slotlink' | 'slotlinkTls' | 'direct' | 'nats' | 'zmq';
   interface Contender {
     key: Key;
     label: string;
@@ -116,21 +128,23 @@ try {
     mesh(): Promise<number>;
   }
   const P = maxPairs;
-  const contenders: Contender[] = [
-    {
-      key: 'slotlink',
-      label: 'slotlink',
-      stream: (i, n, size) => senders[i]!.call('slotlinkStream', { to: `r${i}@beta`, n, size }),
-      rtt: (n) => senders[0]!.call('slotlinkRtt', { to: 'r0@beta', n, size: 64 }),
-      mesh: async () => {
-        // Every sender reaches every receiver over the proxies' one link.
-        await Promise.all(receivers.map((r) => r.call('expect', { n: P })));
-        const arrivals = receivers.map((r) => r.call('arrived'));
-        await Promise.all(senders.map((s) => Promise.all(receivers.map((_, j) => s.call('slotlinkStream', { to: `r${j}@beta`, n: 1, size: 64 })))));
-        await Promise.all(arrivals);
-        return acceptedConnections([betaPort]);
-      },
+  const slotlink = (key: Key, label: string, via: keyof typeof meshes): Contender => ({
+    key,
+    label,
+    stream: (i, n, size) => senders[i]!.call('slotlinkStream', { to: `r${i}@beta`, n, size, via }),
+    rtt: (n) => senders[0]!.call('slotlinkRtt', { to: 'r0@beta', n, size: 64, via }),
+    mesh: async () => {
+      // Every sender reaches every receiver over the proxies' one link.
+      await Promise.all(receivers.map((r) => r.call('expect', { n: P })));
+      const arrivals = receivers.map((r) => r.call('arrived'));
+      await Promise.all(senders.map((s) => Promise.all(receivers.map((_, j) => s.call('slotlinkStream', { to: `r${j}@beta`, n: 1, size: 64, via })))));
+      await Promise.all(arrivals);
+      return acceptedConnections([betaPorts[via]!]);
     },
+  });
+  const contenders: Contender[] = [
+    slotlink('slotlink', 'slotlink', 'plain'),
+    slotlink('slotlinkTls', 'slotlink TLS', 'tls'),
     {
       key: 'direct',
       label: 'direct socket',
@@ -176,7 +190,7 @@ try {
   };
   /** Each run starts with a different contender, so none always runs first or last. */
   const inTurn = (run: number) => contenders.map((_, i) => contenders[(i + run) % contenders.length]!);
-  const localHop = { slotlink: () => senders[0]!.call('slotlinkRtt', { to: '~proxy', n: rttN, size: 64 }), unix: async () => (await senders[0]!.call('dial', unixListener), senders[0]!.call('socketRtt', { n: rttN, size: 64 })) };
+  const localHop = { slotlink: () => senders[0]!.call('slotlinkRtt', { to: '~proxy', n: rttN, size: 64, via: 'plain' }), unix: async () => (await senders[0]!.call('dial', unixListener), senders[0]!.call('socketRtt', { n: rttN, size: 64 })) };
 
   // Warm up every contender (JIT, connections, buffers) before anything is measured.
   for (const c of contenders) {
@@ -217,20 +231,22 @@ try {
   const result = [...rows].map(([what, r]) => ({ what, ...Object.fromEntries(Object.entries(r).map(([k, v]) => [k, median(v!)])) })) as Array<{ what: string } & Partial<Record<Key, number>>>;
   if (values.json) process.stdout.write(JSON.stringify({ runs, pairs: pairCounts, result, connections, skipped }, null, 2) + '\n');
   else {
-    const alts = contenders.filter((c) => c.key !== 'slotlink');
+    const figures = contenders;
+    const alts = contenders.filter((c) => !c.key.startsWith('slotlink'));
     const line = (cells: string[]) => '| ' + cells.join(' | ') + ' |';
     const higherIsBetter = (what: string) => what.includes('msg/s');
-    const ratio = (what: string, sl: number, alt: number | undefined) => (alt === undefined ? '-' : `${(higherIsBetter(what) ? sl / alt : alt / sl).toFixed(2)}×`);
+    const ratio = (what: string, sl: number | undefined, alt: number | undefined) => (alt === undefined || sl === undefined ? '-' : `${(higherIsBetter(what) ? sl / alt : alt / sl).toFixed(2)}×`);
     const cell = (v: number | undefined, what: string) => (v === undefined ? '-' : what.startsWith('connections') ? String(v) : fmt(v));
     process.stdout.write(
       [
-        `slotlink across two proxies (TLS 1.3 PSK) vs. alternatives between the same processes; medians of ${runs} run(s); ${total64} messages of 64 B (${total64 / 8} of 4 KiB) per measurement, split over the pairs; ${rttN} round trips per run`,
+        `slotlink across two proxies vs. alternatives between the same processes; medians of ${runs} run(s); ${total64} messages of 64 B (${total64 / 8} of 4 KiB) per measurement, split over the pairs; ${rttN} round trips per run`,
         '',
-        line(['measure', 'slotlink', ...alts.map((a) => a.label), ...alts.map((a) => `slotlink vs ${a.label}`)]),
-        line(Array(2 + 2 * alts.length).fill('---')),
-        ...result.map((r) => line([r.what, cell(r.slotlink, r.what), ...alts.map((a) => cell(r[a.key], r.what)), ...alts.map((a) => ratio(r.what, r.slotlink!, r[a.key]))])),
+        line(['measure', ...figures.map((c) => c.label), ...alts.map((a) => `slotlink vs ${a.label}`)]),
+        line(Array(1 + figures.length + alts.length).fill('---')),
+        ...result.map((r) => line([r.what, ...figures.map((c) => cell(r[c.key], r.what)), ...alts.map((a) => ratio(r.what, r.slotlink, r[a.key]))])),
         '',
-        'slotlink vs X > 1 means slotlink is better (more msg/s, a shorter round trip, fewer connections).',
+        'slotlink and the alternatives run plaintext (like for like); "slotlink TLS" is the same mesh with TLS 1.3 and a shared secret, as in production.',
+        'slotlink vs X > 1 means slotlink (plaintext) is better: more msg/s, a shorter round trip, fewer connections.',
         'direct socket: a TCP connection per pair (64 KiB writes) across hosts; a Unix socket between two processes for the local hop.',
         'local hop: slotlink = a process and its own proxy (a request to "~proxy"); direct socket = two processes ping-ponging over a Unix socket.',
         `connections: established TCP connections counted in /proc/net/tcp once every sender has reached every receiver; NATS needs one per process (P+M), direct sockets and ZeroMQ one per pair (P×M), slotlink one per pair of hosts.`,
@@ -241,7 +257,7 @@ try {
   await Promise.all([...senders, ...receivers].map((c) => c.call('close')));
 } finally {
   await Promise.all([...senders, ...receivers].map((c) => c.kill()));
-  await Promise.all([alpha.stop(), beta.stop()]);
+  await Promise.all(proxies.map((p) => p.stop()));
   natsServer?.kill();
   rmSync(dir, { recursive: true, force: true });
 }

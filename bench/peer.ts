@@ -9,7 +9,9 @@ import type { Endpoint } from '../src/client/endpoint.js';
 import { emitIpc, serveIpc } from '../src/util/ipc-child.js';
 
 const now = () => Number(process.hrtime.bigint()) / 1e3; // µs, CLOCK_MONOTONIC: comparable across processes
-let ep: Endpoint | null = null;
+/** Endpoints by proxy (a process may register with more than one, e.g. a plaintext and a TLS mesh). */
+const eps = new Map<string, Endpoint>();
+const ep = (via = 'main') => eps.get(via)!;
 let expected = 0;
 let counted = 0;
 let countDone: ((t: number) => void) | null = null;
@@ -61,13 +63,14 @@ let zmqReq: { connect(e: string): void; send(b: Uint8Array): Promise<void>; rece
 const zmqSockets: Array<{ close(): void }> = [];
 
 serveIpc({
-  async connect(a: { socket: string; name: string }) {
-    ep = await connect({ name: a.name, socket: a.socket });
-    ep.respond((m) => m.data);
+  async connect(a: { socket: string; name: string; via?: string }) {
+    const e = await connect({ name: a.name, socket: a.socket });
+    eps.set(a.via ?? 'main', e);
+    e.respond((m) => m.data);
     void (async () => {
-      for await (const _m of ep!) counted1();
+      for await (const _m of e) counted1();
     })();
-    return { address: ep.address };
+    return { address: e.address };
   },
   expect(a: { n: number }) {
     expected = a.n;
@@ -78,22 +81,24 @@ serveIpc({
     if (counted === expected) return { at: now() };
     return new Promise((resolve) => (countDone = (at) => resolve({ at })));
   },
-  async slotlinkRtt(a: { to: string; n: number; size: number }) {
+  async slotlinkRtt(a: { to: string; n: number; size: number; via?: string }) {
+    const e = ep(a.via);
     const data = Buffer.alloc(a.size);
     const rtts: number[] = [];
     for (let i = 0; i < a.n; i++) {
       const t = now();
-      await ep!.request(a.to, data);
+      await e.request(a.to, data);
       rtts.push(now() - t);
     }
     return { rtts };
   },
-  async slotlinkStream(a: { to: string; n: number; size: number }) {
+  async slotlinkStream(a: { to: string; n: number; size: number; via?: string }) {
+    const e = ep(a.via);
     const data = Buffer.alloc(a.size);
     const start = now();
     for (let i = 0; i < a.n; i++) {
       data.writeUInt32LE(i, 0);
-      while (!ep!.trySend(a.to, data)) await ep!.writable();
+      while (!e.trySend(a.to, data)) await e.writable();
     }
     return { start };
   },
@@ -246,7 +251,7 @@ serveIpc({
     client?.destroy();
     for (const s of extraSockets) s.destroy();
     for (const s of servers) s.close();
-    await ep?.close();
+    for (const e of eps.values()) await e.close();
     return {};
   },
 });

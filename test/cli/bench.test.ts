@@ -20,11 +20,11 @@ test('slotlink bench --quick --json: every workload measured for each contender,
     'local hop round trip, p99 (µs)',
     'connections for 2 senders × 2 receivers',
   ]);
-  const names = { slotlink: 'slotlink', direct: 'direct socket', nats: 'NATS', zmq: 'ZeroMQ' } as const;
+  const names = { slotlink: 'slotlink', slotlinkTls: 'slotlink TLS', direct: 'direct socket', nats: 'NATS', zmq: 'ZeroMQ' } as const;
   for (const [c, name] of Object.entries(names)) {
     const skippedIt = out.skipped.some((s) => s.startsWith(name));
     for (const row of out.result) {
-      // The local hop has no NATS or ZeroMQ counterpart (both are a socket to another process).
+      // The local hop involves no link (so no TLS) and has no NATS or ZeroMQ counterpart.
       const applies = !String(row.what).startsWith('local hop') || c === 'slotlink' || c === 'direct';
       if (skippedIt || !applies) assert.equal(row[c], undefined, `${name} has no ${row.what}`);
       else assert.ok(typeof row[c] === 'number' && (row[c] as number) > 0, `${name}: ${row.what} = ${row[c]}`);
@@ -32,6 +32,7 @@ test('slotlink bench --quick --json: every workload measured for each contender,
   }
   // Counted in /proc/net/tcp, not computed: one link; a socket per sender×receiver; one per process for NATS.
   assert.equal(out.connections.slotlink, 1);
+  assert.equal(out.connections.slotlinkTls, 1);
   assert.equal(out.connections.direct, 4);
   if (!out.skipped.some((s) => s.startsWith('NATS'))) assert.equal(out.connections.nats, 4);
   if (!out.skipped.some((s) => s.startsWith('ZeroMQ'))) assert.equal(out.connections.zmq, 4);
