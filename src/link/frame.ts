@@ -21,11 +21,14 @@ export const LinkOp = {
 export type LinkOp = (typeof LinkOp)[keyof typeof LinkOp];
 const OP_NAMES = Object.fromEntries(Object.entries(LinkOp).map(([k, v]) => [v, k])) as Record<number, string>;
 
-export const LINK_PROTOCOL_VERSION = 1;
+/** 2: a DATA frame carries a run of messages from one source to one destination. */
+export const LINK_PROTOCOL_VERSION = 2;
 /** u32 length + u8 op. */
 export const FRAME_HEADER = 5;
-/** DATA: header + kind, srcBytes, dstBytes, requestId, seq (lo, hi). */
-export const DATA_HEADER = FRAME_HEADER + 3 + 4 + 8;
+/** DATA: header + srcBytes, dstBytes, seq (lo, hi); then src, dst and the messages. */
+export const DATA_HEADER = FRAME_HEADER + 2 + 8;
+/** Each message in a DATA frame: kind, requestId, payloadBytes; then the payload. */
+export const DATA_MESSAGE_HEADER = 1 + 4 + 4;
 const JSON_FRAME_MAX = 1024 * 1024;
 
 export class LinkProtocolError extends SlotlinkError {
@@ -101,25 +104,41 @@ export function encodePing(op: typeof LinkOp.PING | typeof LinkOp.PONG, time: nu
   return out;
 }
 
-export function dataFrameBytes(srcBytes: number, dstBytes: number, payloadBytes: number): number {
-  return DATA_HEADER + srcBytes + dstBytes + payloadBytes;
+/** Bytes of a DATA frame's header with these addresses (before its messages). */
+export function dataHeaderBytes(srcBytes: number, dstBytes: number): number {
+  return DATA_HEADER + srcBytes + dstBytes;
 }
 
-/** Writes a DATA frame at `at` of `out` (the caller made room). Returns its size. */
-export function writeData(out: Buffer, at: number, seq: number, kind: RecordKind, requestId: number, src: Uint8Array, dst: Uint8Array, payload: Uint8Array, start: number, end: number): number {
-  const size = dataFrameBytes(src.length, dst.length, end - start);
-  // Plain byte stores: this runs once per message, and Buffer's checked writers cost more.
+/**
+ * Starts a DATA frame at `at` of `out` (the caller made room): header and addresses, no
+ * message yet. Returns its size; add messages with writeDataMessage().
+ */
+export function writeDataHeader(out: Uint8Array, at: number, seq: number, src: Uint8Array, dst: Uint8Array): number {
+  const size = dataHeaderBytes(src.length, dst.length);
+  // Plain byte stores: this runs once per frame and per message; Buffer's checked writers cost more.
   u32(out, at, size - 4);
   out[at + 4] = LinkOp.DATA;
-  out[at + 5] = kind;
-  out[at + 6] = src.length;
-  out[at + 7] = dst.length;
-  u32(out, at + 8, requestId);
-  u32(out, at + 12, seq % 0x1_0000_0000);
-  u32(out, at + 16, Math.floor(seq / 0x1_0000_0000));
-  const p = copyInto(out, at + DATA_HEADER, src, 0, src.length);
-  copyInto(out, copyInto(out, p, dst, 0, dst.length), payload, start, end);
+  out[at + 5] = src.length;
+  out[at + 6] = dst.length;
+  u32(out, at + 7, seq % 0x1_0000_0000);
+  u32(out, at + 11, Math.floor(seq / 0x1_0000_0000));
+  copyInto(out, copyInto(out, at + DATA_HEADER, src, 0, src.length), dst, 0, dst.length);
   return size;
+}
+
+/** Appends a message at `at` to the DATA frame starting at `frameAt`; returns the message's size. */
+export function writeDataMessage(out: Uint8Array, frameAt: number, at: number, kind: RecordKind, requestId: number, payload: Uint8Array, start: number, end: number): number {
+  const size = DATA_MESSAGE_HEADER + end - start;
+  out[at] = kind;
+  u32(out, at + 1, requestId);
+  u32(out, at + 5, end - start);
+  copyInto(out, at + DATA_MESSAGE_HEADER, payload, start, end);
+  u32(out, frameAt, readU32(out, frameAt) + size);
+  return size;
+}
+
+function readU32(b: Uint8Array, at: number): number {
+  return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16)) + b[at + 3]! * 0x100_0000;
 }
 
 function u32(out: Uint8Array, at: number, v: number): void {
@@ -129,9 +148,13 @@ function u32(out: Uint8Array, at: number, v: number): void {
   out[at + 3] = v >>> 24;
 }
 
-/** The fields of a DATA frame, read in place. Valid during the callback only. */
+/**
+ * One message of a DATA frame, read in place, with its frame's seq and addresses. Valid
+ * during the callback only. `index` is its place in the frame (0 for the first).
+ */
 export class DataFrame implements MessageView {
   seq = 0;
+  index = 0;
   kind: RecordKind = 1;
   requestId = 0;
   buffer: Buffer = Buffer.alloc(0);
@@ -144,16 +167,17 @@ export class DataFrame implements MessageView {
   payloadBytes = 0;
 }
 
-/** Reads the seq, kind, requestId and src of the DATA frame at `at` (for resend bookkeeping). */
-export function peekData(buf: Buffer, at: number): { seq: number; kind: number; requestId: number; src: string; dst: string } {
-  const srcEnd = at + DATA_HEADER + buf[at + 6]!;
-  return {
-    seq: readU64(buf, at + 12),
-    kind: buf[at + 5]!,
-    requestId: buf.readUInt32LE(at + 8),
-    src: buf.latin1Slice(at + DATA_HEADER, srcEnd),
-    dst: buf.latin1Slice(srcEnd, srcEnd + buf[at + 7]!),
-  };
+/** Every message of the DATA frame at `at` (for failing them back): kind, requestId, src, dst. */
+export function peekData(buf: Buffer, at: number): Array<{ kind: number; requestId: number; src: string; dst: string }> {
+  const srcStart = at + DATA_HEADER;
+  const dstStart = srcStart + buf[at + 5]!;
+  const first = dstStart + buf[at + 6]!;
+  const src = buf.latin1Slice(srcStart, dstStart);
+  const dst = buf.latin1Slice(dstStart, first);
+  const end = at + 4 + buf.readUInt32LE(at);
+  const out = [];
+  for (let p = first; p < end; p += DATA_MESSAGE_HEADER + buf.readUInt32LE(p + 5)) out.push({ kind: buf[p]!, requestId: buf.readUInt32LE(p + 1), src, dst });
+  return out;
 }
 
 export interface FrameHandler {
@@ -218,20 +242,35 @@ export class FrameDecoder {
       case LinkOp.DATA: {
         if (body < DATA_HEADER - 4) fail(`length ${body} is shorter than the ${DATA_HEADER - 4}-byte DATA header`);
         const v = this.view;
-        v.kind = buf[at + 5]! as RecordKind;
-        if (v.kind < 1 || v.kind > 4) fail(`kind ${v.kind} is not a message kind`);
-        v.srcBytes = buf[at + 6]!;
-        v.addressBytes = buf[at + 7]!;
+        v.srcBytes = buf[at + 5]!;
+        v.addressBytes = buf[at + 6]!;
         if (DATA_HEADER + v.srcBytes + v.addressBytes > 4 + body) fail(`srcBytes ${v.srcBytes} + dstBytes ${v.addressBytes} run past the frame's ${body} bytes`);
         if (v.srcBytes === 0 || v.addressBytes === 0) fail('source and destination must not be empty');
-        v.requestId = buf.readUInt32LE(at + 8);
-        v.seq = readU64(buf, at + 12);
+        const first = at + DATA_HEADER + v.srcBytes + v.addressBytes;
+        // Every message is checked before any is delivered: a frame is delivered whole or not at all.
+        let n = 0;
+        for (let p = first; p < end; n++) {
+          if (end - p < DATA_MESSAGE_HEADER) fail(`message ${n} at byte ${p - at}: ${end - p} bytes left, less than its ${DATA_MESSAGE_HEADER}-byte header`);
+          if (buf[p]! < 1 || buf[p]! > 4) fail(`message ${n}: kind ${buf[p]} is not a message kind`);
+          const bytes = buf.readUInt32LE(p + 5);
+          if (bytes > end - p - DATA_MESSAGE_HEADER) fail(`message ${n}: payloadBytes ${bytes} runs past the frame's end`);
+          p += DATA_MESSAGE_HEADER + bytes;
+        }
+        if (n === 0) fail('carries no message');
+        v.seq = readU64(buf, at + 7);
         v.buffer = buf;
         v.srcStart = at + DATA_HEADER;
         v.addressStart = v.srcStart + v.srcBytes;
-        v.payloadStart = v.addressStart + v.addressBytes;
-        v.payloadBytes = end - v.payloadStart;
-        return this.handler.data(v);
+        for (let p = first, i = 0; p < end; i++) {
+          v.index = i;
+          v.kind = buf[p]! as RecordKind;
+          v.requestId = buf.readUInt32LE(p + 1);
+          v.payloadBytes = buf.readUInt32LE(p + 5);
+          v.payloadStart = p + DATA_MESSAGE_HEADER;
+          p = v.payloadStart + v.payloadBytes;
+          this.handler.data(v);
+        }
+        return;
       }
       case LinkOp.ACK:
         if (body !== 9) fail(`length ${body}, expected 9`);

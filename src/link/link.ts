@@ -56,7 +56,7 @@ export interface LinkHandler {
 }
 
 export interface LinkCounters {
-  /** DATA frames (messages) sent and delivered, and their payload bytes. */
+  /** Messages sent and delivered (carried in DATA frames, several to a frame), and their payload bytes. */
   framesOut: number;
   framesIn: number;
   bytesOut: number;
@@ -85,6 +85,9 @@ export class Link implements ConnectionOwner {
   private readonly inCreditList: InCredit[] = [];
   private flushScheduled = false;
   private creditsDue = new Set<InCredit>();
+  /** The DATA frame being delivered: a duplicate to skip, or its destination's credit. */
+  private skippingFrame = false;
+  private frameCredit: InCredit | null = null;
   private unreachableTimer: NodeJS.Timeout | null = null;
   private readonly log: Logger;
 
@@ -146,7 +149,7 @@ export class Link implements ConnectionOwner {
   private write(credit: OutCredit, from: Uint8Array, kind: RecordKind, requestId: number, payload: Uint8Array, start: number, end: number): void {
     credit.sent += end - start;
     this.counters.bytesOut += end - start;
-    this.resend.append(++this.sendSeq, kind, requestId, from, credit.key, payload, start, end);
+    if (this.resend.append(from, credit.key, kind, requestId, payload, start, end, this.sendSeq + 1)) this.sendSeq++;
     this.counters.framesOut++;
     this.scheduleFlush();
   }
@@ -197,22 +200,33 @@ export class Link implements ConnectionOwner {
   // ---- receiving (ConnectionOwner) ----
 
   data(f: DataFrame): void {
-    if (f.seq <= this.delivered) {
+    if (f.index === 0) {
+      // A frame is a run of messages with one seq: decide for the whole frame at its first.
+      this.skippingFrame = f.seq <= this.delivered;
+      if (!this.skippingFrame) {
+        if (f.seq !== this.delivered + 1) throw new SlotlinkError(ErrorCode.LINK_PROTOCOL, `DATA frame: sequence ${f.seq} skips ahead of ${this.delivered + 1}`);
+        this.delivered = f.seq;
+        this.frameCredit = this.inCreditFor(f);
+      }
+    }
+    if (this.skippingFrame) {
       this.counters.duplicatesDropped++;
       return;
     }
-    if (f.seq !== this.delivered + 1) throw new SlotlinkError(ErrorCode.LINK_PROTOCOL, `DATA frame: sequence ${f.seq} skips ahead of ${this.delivered + 1}`);
-    this.delivered = f.seq;
     this.counters.framesIn++;
     this.counters.bytesIn += f.payloadBytes;
+    this.handler.deliver(this, f, this.frameCredit!);
+    this.scheduleFlush();
+  }
+
+  private inCreditFor(f: DataFrame): InCredit {
     let credit = this.inCredits.get(f.buffer, f.addressStart, f.addressBytes);
     if (!credit) {
       credit = new InCredit(Buffer.from(f.buffer.subarray(f.addressStart, f.addressStart + f.addressBytes)), this.options.creditWindow);
       this.inCredits.set(f.buffer, f.addressStart, f.addressBytes, credit);
       this.inCreditList.push(credit);
     }
-    this.handler.deliver(this, f, credit);
-    this.scheduleFlush();
+    return credit;
   }
 
   /** The local proxy has put `bytes` for this destination into a slot: grant more. */
@@ -375,9 +389,10 @@ export class Link implements ConnectionOwner {
     const error = new SlotlinkError(ErrorCode.PEER_RESTARTED, `proxy "${this.peer}" restarted before delivering this message; it was not delivered`);
     let failed = 0;
     for (const [buf, at] of this.resend.all()) {
-      const f = peekData(buf, at);
-      this.handler.failBack(f.kind, f.requestId, f.src, `${f.dst}@${this.peer}`, error);
-      failed++;
+      for (const m of peekData(buf, at)) {
+        this.handler.failBack(m.kind, m.requestId, m.src, `${m.dst}@${this.peer}`, error);
+        failed++;
+      }
     }
     for (const c of this.outCredits.values()) {
       for (const w of c.waiting) this.handler.failBack(w.kind, w.requestId, latin1(w.from), `${latin1(c.key)}@${this.peer}`, error);

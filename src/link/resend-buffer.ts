@@ -2,9 +2,10 @@
  * DATA frames written to a peer and not yet acknowledged. Frames are packed into large
  * chunks as they are written (one socket write carries many); each flushed segment
  * remembers where each frame starts, so after a reconnect sending can resume exactly at
- * the first frame the peer has not delivered.
+ * the first frame the peer has not delivered. Consecutive messages from the same source to
+ * the same destination share a frame (a run), so they share its header and addresses.
  */
-import { dataFrameBytes, writeData } from './frame.js';
+import { DATA_MESSAGE_HEADER, dataHeaderBytes, writeDataHeader, writeDataMessage } from './frame.js';
 import type { RecordKind } from '../slot/record.js';
 
 interface Segment {
@@ -18,6 +19,8 @@ interface Segment {
 }
 
 const CHUNK_BYTES = 256 * 1024;
+/** A run stops growing past this size, so no frame holds up the ones behind it for long. */
+const RUN_BYTES = 64 * 1024;
 
 export class ResendBuffer {
   /** Bytes held (flushed or not), until acknowledged. */
@@ -27,6 +30,10 @@ export class ResendBuffer {
   private segmentStart = 0;
   private open: Segment | null = null;
   private readonly segments: Segment[] = [];
+  /** The frame still open for more messages: where it starts, and its addresses (by identity). */
+  private runAt = -1;
+  private runSrc: Uint8Array | null = null;
+  private runDst: Uint8Array | null = null;
 
   get frames(): number {
     let n = this.open ? this.open.offsets.length : 0;
@@ -34,21 +41,36 @@ export class ResendBuffer {
     return n;
   }
 
-  /** Appends a DATA frame with sequence `seq`. */
-  append(seq: number, kind: RecordKind, requestId: number, src: Uint8Array, dst: Uint8Array, payload: Uint8Array, start: number, end: number): void {
-    const size = dataFrameBytes(src.length, dst.length, end - start);
-    if (this.used + size > this.chunk.length) {
-      this.close();
-      this.chunk = Buffer.allocUnsafeSlow(Math.max(CHUNK_BYTES, size));
-      this.used = 0;
-      this.segmentStart = 0;
+  /**
+   * Appends a message from `src` to `dst`: to the open frame when that frame goes from the
+   * same `src` to the same `dst` (the same arrays) and has room, else to a new frame
+   * numbered `seq`. Returns true when it started that new frame.
+   */
+  append(src: Uint8Array, dst: Uint8Array, kind: RecordKind, requestId: number, payload: Uint8Array, start: number, end: number, seq: number): boolean {
+    const messageBytes = DATA_MESSAGE_HEADER + end - start;
+    const extend = this.runAt >= 0 && src === this.runSrc && dst === this.runDst && this.used - this.runAt + messageBytes <= RUN_BYTES && this.used + messageBytes <= this.chunk.length;
+    if (!extend) {
+      const size = dataHeaderBytes(src.length, dst.length) + messageBytes;
+      if (this.used + size > this.chunk.length) {
+        this.close();
+        this.chunk = Buffer.allocUnsafeSlow(Math.max(CHUNK_BYTES, size));
+        this.used = 0;
+        this.segmentStart = 0;
+      }
+      if (!this.open) this.open = { firstSeq: seq, lastSeq: seq, buf: this.chunk, offsets: [], written: false };
+      this.open.offsets.push(this.used - this.segmentStart);
+      this.open.lastSeq = seq;
+      this.runAt = this.used;
+      this.runSrc = src;
+      this.runDst = dst;
+      const header = writeDataHeader(this.chunk, this.used, seq, src, dst);
+      this.used += header;
+      this.bytes += header;
     }
-    if (!this.open) this.open = { firstSeq: seq, lastSeq: seq, buf: this.chunk, offsets: [], written: false };
-    this.open.offsets.push(this.used - this.segmentStart);
-    this.open.lastSeq = seq;
-    writeData(this.chunk, this.used, seq, kind, requestId, src, dst, payload, start, end);
-    this.used += size;
-    this.bytes += size;
+    writeDataMessage(this.chunk, this.runAt, this.used, kind, requestId, payload, start, end);
+    this.used += messageBytes;
+    this.bytes += messageBytes;
+    return !extend;
   }
 
   /** Everything not yet handed to the socket, in order; marks it written. */
@@ -102,6 +124,8 @@ export class ResendBuffer {
   }
 
   private close(): Segment | null {
+    this.runAt = -1;
+    this.runSrc = this.runDst = null;
     const s = this.open;
     if (!s) return null;
     s.buf = this.chunk.subarray(this.segmentStart, this.used);

@@ -55,6 +55,8 @@ export class Router {
   /** Stable copies of remote senders' addresses. */
   private readonly senders = new AddressCache<Uint8Array>(MAX_CACHED_ROUTES);
   links: LinkLookup = { link: () => undefined };
+  /** The DATA frame being delivered: its link, route and sender (copied once). */
+  private readonly run: { link: Link | null; route: Route | null; from: Uint8Array | null } = { link: null, route: null, from: null };
 
   constructor(
     private readonly node: string,
@@ -92,12 +94,22 @@ export class Router {
     this.deliver(src.addressBytes, src, dest, m.kind, m.requestId, m.buffer, m.payloadStart, end);
   }
 
-  /** A DATA frame from a peer: deliver to the local process it names, or answer why not. */
+  /** A message from a peer: deliver to the local process it names, or answer why not. */
   fromLink(link: Link, f: DataFrame, credit: InCredit): void {
     this.counters.fromLinks++;
     const byName = f.kind === RecordKind.SEND || f.kind === RecordKind.REQUEST;
     const bytes = f.payloadBytes;
-    const r = this.resolve(this.inboundRoutes, f, byName, true);
+    // The messages of one DATA frame share source and destination: resolve them once.
+    if (f.index === 0 || this.run.link !== link) {
+      this.run.link = link;
+      this.run.route = this.resolve(this.inboundRoutes, f, byName, true);
+      this.run.from = this.senders.get(f.buffer, f.srcStart, f.srcBytes) ?? null;
+      if (!this.run.from) {
+        this.run.from = copyBytes(f.buffer, f.srcStart, f.srcStart + f.srcBytes);
+        this.senders.set(f.buffer, f.srcStart, f.srcBytes, this.run.from);
+      }
+    }
+    const r = this.run.route!;
     const dest = this.pick(r);
     if (!dest) {
       link.consumed(credit, bytes);
@@ -109,11 +121,7 @@ export class Router {
       link.send(link.creditFor(at < 0 ? src : src.slice(0, at)), addressBytes(`${addressOf(f)}@${this.node}`), null, RecordKind.ERROR, f.requestId, payload, 0, payload.length);
       return;
     }
-    let from = this.senders.get(f.buffer, f.srcStart, f.srcBytes);
-    if (!from) {
-      from = copyBytes(f.buffer, f.srcStart, f.srcStart + f.srcBytes);
-      this.senders.set(f.buffer, f.srcStart, f.srcBytes, from);
-    }
+    const from = this.run.from!;
     const mb = dest.mailbox;
     const end = f.payloadStart + bytes;
     if (mb.trySend(f.kind, from, f.requestId, f.buffer, f.payloadStart, end)) link.consumed(credit, bytes);

@@ -15,7 +15,8 @@ const SMALL_COPY = 32;
 /** Copies `src[start, end)` to `dst` at `at`; returns the offset after it. */
 export function copyInto(dst: Uint8Array, at: number, src: Uint8Array, start: number, end: number): number {
   if (end - start > SMALL_COPY) {
-    dst.set(start === 0 && end === src.length ? src : src.subarray(start, end), at);
+    // A plain Uint8Array view: Buffer#subarray would build a Buffer through its species.
+    dst.set(start === 0 && end === src.length ? src : new Uint8Array(src.buffer, src.byteOffset + start, end - start), at);
     return at + end - start;
   }
   for (let i = start; i < end; i++) dst[at++] = src[i]!;

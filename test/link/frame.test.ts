@@ -1,13 +1,13 @@
 /** Unit: the link frame decoder checks every length before use and names what is wrong. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FrameDecoder, LinkOp, encodeAck, encodeCredit, encodeJson, encodePing, writeData, dataFrameBytes } from '../../src/link/frame.js';
+import { DATA_MESSAGE_HEADER, FrameDecoder, LinkOp, dataHeaderBytes, encodeAck, encodeCredit, encodeJson, encodePing, peekData, writeDataHeader, writeDataMessage } from '../../src/link/frame.js';
 import { RecordKind } from '../../src/slot/record.js';
 
 function collect(max = 1 << 20) {
   const seen: string[] = [];
   const d = new FrameDecoder(max, {
-    data: (f) => seen.push(`data ${f.seq} ${f.buffer.latin1Slice(f.srcStart, f.srcStart + f.srcBytes)}>${f.buffer.latin1Slice(f.addressStart, f.addressStart + f.addressBytes)} ${f.buffer.toString('utf8', f.payloadStart, f.payloadStart + f.payloadBytes)}`),
+    data: (f) => seen.push(`data ${f.seq}.${f.index} ${f.buffer.latin1Slice(f.srcStart, f.srcStart + f.srcBytes)}>${f.buffer.latin1Slice(f.addressStart, f.addressStart + f.addressBytes)} ${f.buffer.toString('utf8', f.payloadStart, f.payloadStart + f.payloadBytes)}`),
     ack: (s) => seen.push(`ack ${s}`),
     credit: (k, l) => seen.push(`credit ${k.toString()} ${l}`),
     json: (op, b) => seen.push(`json ${op} ${JSON.stringify(b)}`),
@@ -16,18 +16,20 @@ function collect(max = 1 << 20) {
   return { d, seen };
 }
 
-function data(seq: number, payload: string): Buffer {
-  const p = Buffer.from(payload);
-  const out = Buffer.alloc(dataFrameBytes(3, 4, p.length));
-  writeData(out, 0, seq, RecordKind.SEND, 0, Buffer.from('a@x'), Buffer.from('sink'), p, 0, p.length);
+/** A DATA frame from a@x to sink carrying `payloads` (a run), each a SEND with requestId = its index. */
+function data(seq: number, ...payloads: string[]): Buffer {
+  const ps = payloads.map((p) => Buffer.from(p));
+  const out = Buffer.alloc(dataHeaderBytes(3, 4) + ps.reduce((n, p) => n + DATA_MESSAGE_HEADER + p.length, 0));
+  let at = writeDataHeader(out, 0, seq, Buffer.from('a@x'), Buffer.from('sink'));
+  ps.forEach((p, i) => (at += writeDataMessage(out, 0, at, RecordKind.SEND, i, p, 0, p.length)));
   return out;
 }
 
 test('frames round-trip, even split at every byte', () => {
-  const stream = Buffer.concat([data(2 ** 40 + 7, 'hello'), encodeAck(99), encodeCredit(Buffer.from('sink'), 2 ** 33), encodePing(LinkOp.PING, 1.5), encodeJson(LinkOp.DIRECTORY, { v: 1 })]);
+  const stream = Buffer.concat([data(2 ** 40 + 7, 'hello'), data(2 ** 40 + 8, 'one', '', 'three'), encodeAck(99), encodeCredit(Buffer.from('sink'), 2 ** 33), encodePing(LinkOp.PING, 1.5), encodeJson(LinkOp.DIRECTORY, { v: 1 })]);
   const whole = collect();
   whole.d.push(stream);
-  assert.deepEqual(whole.seen, [`data ${2 ** 40 + 7} a@x>sink hello`, 'ack 99', `credit sink ${2 ** 33}`, `ping ${LinkOp.PING} 1.5`, `json ${LinkOp.DIRECTORY} {"v":1}`]);
+  assert.deepEqual(whole.seen, [`data ${2 ** 40 + 7}.0 a@x>sink hello`, `data ${2 ** 40 + 8}.0 a@x>sink one`, `data ${2 ** 40 + 8}.1 a@x>sink `, `data ${2 ** 40 + 8}.2 a@x>sink three`, 'ack 99', `credit sink ${2 ** 33}`, `ping ${LinkOp.PING} 1.5`, `json ${LinkOp.DIRECTORY} {"v":1}`]);
   for (let cut = 1; cut < stream.length; cut++) {
     const split = collect();
     split.d.push(stream.subarray(0, cut));
@@ -41,8 +43,11 @@ const bad: Array<[string, Buffer, RegExp]> = [
   ['a zero length', Buffer.from([0, 0, 0, 0, 2]), /length 0 is outside/],
   ['an unknown op', Buffer.from([1, 0, 0, 0, 42]), /unknown op 42/],
   ['an ACK of the wrong size', Buffer.from([3, 0, 0, 0, LinkOp.ACK, 0, 0]), /ACK frame: length 3, expected 9/],
-  ['a DATA frame whose addresses overrun it', (() => { const f = data(1, 'x'); f[6] = 200; return f; })(), /DATA frame: srcBytes 200 \+ dstBytes 4 run past/],
-  ['a DATA frame with an unknown kind', (() => { const f = data(1, 'x'); f[5] = 9; return f; })(), /DATA frame: kind 9 is not a message kind/],
+  ['a DATA frame whose addresses overrun it', (() => { const f = data(1, 'x'); f[5] = 200; return f; })(), /DATA frame: srcBytes 200 \+ dstBytes 4 run past/],
+  ['a DATA frame with an unknown kind', (() => { const f = data(1, 'x'); f[dataHeaderBytes(3, 4)] = 9; return f; })(), /DATA frame: message 0: kind 9 is not a message kind/],
+  ['a DATA frame with no message', data(1), /DATA frame: carries no message/],
+  ['a DATA message that runs past its frame', (() => { const f = data(1, 'ok', 'x'); f.writeUInt32LE(50, dataHeaderBytes(3, 4) + DATA_MESSAGE_HEADER + 2 + 5); return f; })(), /DATA frame: message 1: payloadBytes 50 runs past the frame's end/],
+  ['a DATA message cut inside its header', (() => { const f = data(1, 'ok'); const g = Buffer.concat([f, Buffer.from([1, 0, 0])]); g.writeUInt32LE(g.length - 4, 0); return g; })(), /DATA frame: message 1 at byte \d+: 3 bytes left/],
   ['a HELLO that is not JSON', Buffer.concat([Buffer.from([4, 0, 0, 0, LinkOp.HELLO]), Buffer.from('{{{')]), /HELLO frame: body is not valid JSON/],
 ];
 
@@ -51,3 +56,18 @@ for (const [what, bytes, message] of bad) {
     assert.throws(() => collect().d.push(bytes), { code: 'SLOTLINK_ERR_LINK_PROTOCOL', message });
   });
 }
+
+test('a DATA frame with a bad message delivers none of its messages', () => {
+  const f = data(1, 'fine', 'also fine', 'x');
+  f[f.length - 1 - 9] = 7; // the third message's kind
+  const c = collect();
+  assert.throws(() => c.d.push(f), { code: 'SLOTLINK_ERR_LINK_PROTOCOL', message: /message 2: kind 7/ });
+  assert.deepEqual(c.seen, []);
+});
+
+test('peekData lists every message of a frame, for failing them back', () => {
+  assert.deepEqual(peekData(data(5, 'a', 'bb'), 0), [
+    { kind: RecordKind.SEND, requestId: 0, src: 'a@x', dst: 'sink' },
+    { kind: RecordKind.SEND, requestId: 1, src: 'a@x', dst: 'sink' },
+  ]);
+});
