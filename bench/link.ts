@@ -7,7 +7,7 @@
  * connections each approach opens for P senders × P receivers. Medians over runs.
  * A missing alternative (no nats-server on PATH, zeromq not installed) is reported as skipped.
  *
- *   node dist/bench/link.js [--runs 3] [--pairs 1,4,16] [--messages 400000] [--quick] [--json]
+ *   node dist/bench/link.js [--runs 3] [--pairs 1,4,16] [--messages 1000000] [--quick] [--json]
  *
  * slotlink runs twice: plaintext, as the alternatives do (the ratios compare these), and with
  * TLS 1.3 and a shared secret, as in production, to show what encryption costs.
@@ -38,7 +38,7 @@ export async function runLinkBench(values: LinkBenchOptions): Promise<void> {
 const quick = values.quick === true;
 const runs = Number(values.runs ?? (quick ? 1 : 3));
 const pairCounts = (values.pairs ?? (quick ? '1,4' : '1,4,16')).split(',').map(Number);
-const total64 = Number(values.messages ?? (quick ? 20_000 : 400_000));
+const total64 = Number(values.messages ?? (quick ? 20_000 : 1_000_000));
 const rttN = Number(values.rtt ?? (quick ? 200 : 2000));
 const PEER = fileURLToPath(new URL('./peer.js', import.meta.url));
 
