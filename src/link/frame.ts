@@ -165,6 +165,8 @@ export class DataFrame implements MessageView {
   addressBytes = 0;
   payloadStart = 0;
   payloadBytes = 0;
+  /** Where the frame ends in `buffer`. */
+  frameEnd = 0;
 }
 
 /** Every message of the DATA frame at `at` (for failing them back): kind, requestId, src, dst. */
@@ -193,7 +195,11 @@ export interface FrameHandler {
  * naming the frame, field and value; the caller closes that connection.
  */
 export class FrameDecoder {
-  private pending: Buffer | null = null;
+  /** Fewer than 4 bytes of the next frame: its length is not known yet. */
+  private head: Buffer | null = null;
+  /** A frame split across reads, assembled in a buffer of its full size: each byte is copied once. */
+  private partial: Buffer | null = null;
+  private filled = 0;
   private readonly view = new DataFrame();
   /** Frames decoded so far. */
   frames = 0;
@@ -202,29 +208,39 @@ export class FrameDecoder {
 
   push(chunk: Buffer): void {
     let at = 0;
-    // Finish a frame split across reads by copying only its own bytes, not the whole chunk.
-    while (this.pending) {
-      const p = this.pending;
-      const want = p.length < 4 ? 4 : 4 + this.checkLength(p.readUInt32LE(0));
-      const take = Math.min(want - p.length, chunk.length - at);
-      this.pending = Buffer.concat([p, chunk.subarray(at, at + take)]);
+    if (this.head) {
+      at = Math.min(4 - this.head.length, chunk.length);
+      const head = Buffer.concat([this.head, chunk.subarray(0, at)]);
+      this.head = null;
+      if (head.length < 4) return void (this.head = head);
+      this.startPartial(head, 0, 4);
+    }
+    if (this.partial) {
+      const p = this.partial;
+      const take = Math.min(p.length - this.filled, chunk.length - at);
+      chunk.copy(p, this.filled, at, at + take);
+      this.filled += take;
       at += take;
-      if (this.pending.length < want) return;
-      if (want > 4) {
-        const whole = this.pending;
-        this.pending = null;
-        this.frame(whole, 0, want - 4);
-        this.frames++;
-      }
+      if (this.filled < p.length) return;
+      this.partial = null;
+      this.frame(p, 0, p.length - 4);
+      this.frames++;
     }
     while (chunk.length - at >= 4) {
       const body = this.checkLength(chunk.readUInt32LE(at));
-      if (chunk.length - at < 4 + body) break;
+      if (chunk.length - at < 4 + body) return this.startPartial(chunk, at, chunk.length - at);
       this.frame(chunk, at, body);
       this.frames++;
       at += 4 + body;
     }
-    if (at < chunk.length) this.pending = chunk.subarray(at);
+    if (at < chunk.length) this.head = Buffer.from(chunk.subarray(at));
+  }
+
+  /** Starts assembling the frame whose first `bytes` bytes (at least its length) are at `at`. */
+  private startPartial(from: Buffer, at: number, bytes: number): void {
+    this.partial = Buffer.allocUnsafe(4 + this.checkLength(from.readUInt32LE(at)));
+    from.copy(this.partial, 0, at, at + bytes);
+    this.filled = bytes;
   }
 
   private checkLength(body: number): number {
@@ -261,6 +277,7 @@ export class FrameDecoder {
         v.buffer = buf;
         v.srcStart = at + DATA_HEADER;
         v.addressStart = v.srcStart + v.srcBytes;
+        v.frameEnd = end;
         for (let p = first, i = 0; p < end; i++) {
           v.index = i;
           v.kind = buf[p]! as RecordKind;

@@ -55,8 +55,8 @@ export class Router {
   /** Stable copies of remote senders' addresses. */
   private readonly senders = new AddressCache<Uint8Array>(MAX_CACHED_ROUTES);
   links: LinkLookup = { link: () => undefined };
-  /** The DATA frame being delivered: its link, route and sender (copied once). */
-  private readonly run: { link: Link | null; route: Route | null; from: Uint8Array | null } = { link: null, route: null, from: null };
+  /** The DATA frame being delivered: its link, route, sender, and the copy its waiting messages share. */
+  private readonly run: { link: Link | null; route: Route | null; from: Uint8Array | null; copy: Uint8Array | null; copyBase: number } = { link: null, route: null, from: null, copy: null, copyBase: 0 };
 
   constructor(
     private readonly node: string,
@@ -102,6 +102,7 @@ export class Router {
     // The messages of one DATA frame share source and destination: resolve them once.
     if (f.index === 0 || this.run.link !== link) {
       this.run.link = link;
+      this.run.copy = null;
       this.run.route = this.resolve(this.inboundRoutes, f, byName, true);
       this.run.from = this.senders.get(f.buffer, f.srcStart, f.srcBytes) ?? null;
       if (!this.run.from) {
@@ -124,9 +125,15 @@ export class Router {
     const from = this.run.from!;
     const mb = dest.mailbox;
     const end = f.payloadStart + bytes;
-    if (mb.trySend(f.kind, from, f.requestId, f.buffer, f.payloadStart, end)) link.consumed(credit, bytes);
-    // The frame's buffer is the socket's chunk: keep a copy while it waits.
-    else mb.enqueue(f.kind, from, f.requestId, copyBytes(f.buffer, f.payloadStart, end), () => link.consumed(credit, bytes));
+    if (mb.trySend(f.kind, from, f.requestId, f.buffer, f.payloadStart, end)) return link.consumed(credit, bytes);
+    // The frame's buffer is the socket's chunk: copy the rest of this frame once (not each
+    // message, not the whole chunk) and let its messages wait on that copy.
+    const run = this.run;
+    if (!run.copy) {
+      run.copy = copyBytes(f.buffer, f.payloadStart, f.frameEnd);
+      run.copyBase = f.payloadStart;
+    }
+    mb.enqueue(f.kind, from, f.requestId, run.copy, () => link.consumed(credit, bytes), f.payloadStart - run.copyBase, end - run.copyBase);
   }
 
   /**

@@ -30,6 +30,9 @@ test('frames round-trip, even split at every byte', () => {
   const whole = collect();
   whole.d.push(stream);
   assert.deepEqual(whole.seen, [`data ${2 ** 40 + 7}.0 a@x>sink hello`, `data ${2 ** 40 + 8}.0 a@x>sink one`, `data ${2 ** 40 + 8}.1 a@x>sink `, `data ${2 ** 40 + 8}.2 a@x>sink three`, 'ack 99', `credit sink ${2 ** 33}`, `ping ${LinkOp.PING} 1.5`, `json ${LinkOp.DIRECTORY} {"v":1}`]);
+  const bytewise = collect();
+  for (let i = 0; i < stream.length; i++) bytewise.d.push(stream.subarray(i, i + 1));
+  assert.deepEqual(bytewise.seen, whole.seen, 'one byte per read');
   for (let cut = 1; cut < stream.length; cut++) {
     const split = collect();
     split.d.push(stream.subarray(0, cut));
