@@ -60,10 +60,11 @@ test('every other sh block of the README runs and prints what it says', { timeou
       `stop_background() { for p in $(jobs -p); do kill -TERM "$p" 2>/dev/null || true; done; wait || true; cat "${dir}"/bg-*.log 2>/dev/null || true; rm -f "${dir}"/bg-*.log; }`,
       'trap stop_background EXIT',
       ...block.split('\n').map((line, n) => {
+        // /tmp first: the checkout itself may live under /tmp.
         let l = line
-          .replace(/npx slotlink/g, `node ${CLI_PATH}`)
           .replace(/\/tmp\b/g, dir)
-          .replace(/127\.0\.0\.1:(\d{4,5})/g, (_m, p: string) => `127.0.0.1:${ports.get(p)}`);
+          .replace(/127\.0\.0\.1:(\d{4,5})/g, (_m, p: string) => `127.0.0.1:${ports.get(p)}`)
+          .replace(/npx slotlink/g, `node ${CLI_PATH}`);
         const bg = /^(.*[^&])&\s*(#.*)?$/.exec(l);
         if (bg) l = `${bg[1]!.trim()} > "${dir}/bg-${i}-${n}.log" 2>&1 & wait_listening "${dir}/bg-${i}-${n}.log"`;
         return l;
