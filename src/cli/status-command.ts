@@ -3,6 +3,7 @@ import { requestStatus } from '../client/registration.js';
 import { defaultSocketPath } from '../defaults.js';
 import type { ProxyStats } from '../proxy/stats.js';
 import type { Command } from './args.js';
+import { table } from './table.js';
 
 export const statusCommand: Command = {
   name: 'status',
@@ -23,10 +24,19 @@ trip, frames, resends, reconnects, credit stalls) and the names it knows.`,
       `node ${s.node}  pid ${s.pid}  socket ${s.socket}  up ${(s.uptimeMs / 1000).toFixed(0)} s  registrations ${s.registrations}  evictions ${s.evictions}`,
       `routed ${s.router.routed}  no-route ${s.router.noRoute}  replies-dropped ${s.router.repliesDropped}`,
       '',
-      ['SLOT', 'NAME', 'PID', 'MSGS IN', 'MSGS OUT', 'BYTES IN', 'BYTES OUT', 'BATCHES IN', 'BELLS RUNG', 'BELLS SAVED', 'QUEUED', 'BP WAITS'].join('\t'),
-      ...s.slots.map((x) => [x.id, x.address, x.pid, x.messagesIn, x.messagesOut, x.bytesIn, x.bytesOut, x.cellsIn, x.doorbellsRung, x.doorbellsSaved, x.queuedBytes, x.backPressureWaits].join('\t')),
-      ...(s.links.length === 0 ? [] : ['', ['PEER', 'STATE', 'SINCE', 'RTT MS', 'FRAMES OUT', 'FRAMES IN', 'UNACKED', 'RESENT', 'RECONNECTS', 'CREDIT STALLS'].join('\t')]),
-      ...s.links.map((l) => [l.peer, l.status.state, new Date(l.status.since).toISOString(), l.rttMs === null ? '-' : l.rttMs.toFixed(2), l.framesOut, l.framesIn, l.unackedBytes, l.retransmittedFrames, l.reconnects, l.creditStalls].join('\t')),
+      ...table([
+        ['SLOT', 'PID', 'MSGS IN', 'MSGS OUT', 'BYTES IN', 'BYTES OUT', 'BATCHES IN', 'BELLS RUNG', 'BELLS SAVED', 'QUEUED', 'BP WAITS'],
+        ...s.slots.map((x) => [x.address, x.pid, x.messagesIn, x.messagesOut, x.bytesIn, x.bytesOut, x.cellsIn, x.doorbellsRung, x.doorbellsSaved, x.queuedBytes, x.backPressureWaits]),
+      ]),
+      ...(s.links.length === 0
+        ? []
+        : [
+            '',
+            ...table([
+              ['PEER', 'STATE', 'SINCE', 'RTT MS', 'MSGS OUT', 'MSGS IN', 'IN FLIGHT', 'UNACKED B', 'RESENT', 'RECONNECTS', 'CREDIT STALLS'],
+              ...s.links.map((l) => [l.peer, l.status.state, new Date(l.status.since).toISOString(), l.rttMs === null ? '-' : l.rttMs.toFixed(2), l.framesOut, l.framesIn, l.framesInFlight, l.unackedBytes, l.retransmittedFrames, l.reconnects, l.creditStalls]),
+            ]),
+          ]),
       '',
       `names here: ${s.directory.map((d) => d.name).join(' ') || '-'}`,
       ...s.remoteDirectory.map((r) => `names on ${r.node}: ${r.names.join(' ') || '-'}`),

@@ -3,16 +3,12 @@ import { requestStatus } from '../client/registration.js';
 import { defaultSocketPath } from '../defaults.js';
 import type { ProxyStats } from '../proxy/stats.js';
 import { intFlag, type Command } from './args.js';
+import { table } from './table.js';
 
 function rate(now: number, before: number | undefined, seconds: number): string {
   if (before === undefined || seconds <= 0) return '-';
   const r = (now - before) / seconds;
   return r >= 1e6 ? `${(r / 1e6).toFixed(2)}M` : r >= 1e3 ? `${(r / 1e3).toFixed(1)}k` : r.toFixed(0);
-}
-
-function table(rows: string[][]): string[] {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
 }
 
 /** One screen: the snapshot, with rates against the previous one. */
@@ -34,10 +30,10 @@ export function renderTop(s: ProxyStats, prev: ProxyStats | null, seconds: numbe
     lines.push(
       '',
       ...table([
-        ['PEER', 'STATE', 'RTT MS', 'MSG/S OUT', 'MSG/S IN', 'UNACKED', 'RESENT', 'RECONNECTS', 'CREDIT STALLS'],
+        ['PEER', 'STATE', 'RTT MS', 'MSG/S OUT', 'MSG/S IN', 'IN FLIGHT', 'UNACKED B', 'RESENT', 'RECONNECTS', 'CREDIT STALLS'],
         ...s.links.map((x) => {
           const p = lb.get(x.peer);
-          return [x.peer, x.status.state, x.rttMs === null ? '-' : x.rttMs.toFixed(2), rate(x.framesOut, p?.framesOut, seconds), rate(x.framesIn, p?.framesIn, seconds), String(x.unackedBytes), String(x.retransmittedFrames), String(x.reconnects), String(x.creditStalls)];
+          return [x.peer, x.status.state, x.rttMs === null ? '-' : x.rttMs.toFixed(2), rate(x.framesOut, p?.framesOut, seconds), rate(x.framesIn, p?.framesIn, seconds), String(x.framesInFlight), String(x.unackedBytes), String(x.retransmittedFrames), String(x.reconnects), String(x.creditStalls)];
         }),
       ]),
     );

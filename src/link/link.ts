@@ -109,6 +109,10 @@ export class Link implements ConnectionOwner {
     return this.status.state !== LinkState.DOWN && this.status.state !== LinkState.CLOSED;
   }
 
+  get framesInFlight(): number {
+    return this.resend.frames;
+  }
+
   get unackedBytes(): number {
     return this.resend.bytes;
   }

@@ -54,6 +54,7 @@ export function renderMetrics(s: ProxyStats): string {
     ['link_frames_in_total', 'counter', 'Messages delivered from the peer.', (x) => x.framesIn],
     ['link_bytes_out_total', 'counter', 'Payload bytes sent to the peer.', (x) => x.bytesOut],
     ['link_bytes_in_total', 'counter', 'Payload bytes delivered from the peer.', (x) => x.bytesIn],
+    ['link_frames_in_flight', 'gauge', 'DATA frames sent and not yet acknowledged.', (x) => x.framesInFlight],
     ['link_unacked_bytes', 'gauge', 'Bytes sent and not yet acknowledged.', (x) => x.unackedBytes],
     ['link_retransmitted_frames_total', 'counter', 'Frames sent again after a reconnect.', (x) => x.retransmittedFrames],
     ['link_reconnects_total', 'counter', 'Times the link came back up.', (x) => x.reconnects],

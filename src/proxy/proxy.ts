@@ -350,6 +350,7 @@ export class Proxy {
       peer: l.peer,
       status: l.status,
       rttMs: l.rttMs,
+      framesInFlight: l.framesInFlight,
       unackedBytes: l.unackedBytes,
       connectionsRefused: this.peers!.refused,
       ...l.counters,

@@ -41,6 +41,8 @@ export interface LinkStats extends LinkCounters {
   peer: string;
   status: LinkStatus;
   rttMs: number | null;
+  /** DATA frames sent and not yet acknowledged, and their bytes. */
+  framesInFlight: number;
   unackedBytes: number;
   /** Connections this proxy refused (authentication or handshake), all peers together. */
   connectionsRefused: number;
