@@ -78,6 +78,21 @@ test('the proxy itself answers requests to "~proxy" with their payload, and refu
   assert.throws(() => client.trySend('~proxy@test', 'x'), { code: 'SLOTLINK_ERR_INVALID_ADDRESS' });
 });
 
+test('a request whose receiver dies before answering fails at once with RECEIVER_GONE, not at its timeout', { timeout: 60_000 }, async () => {
+  const silent = await rig.worker('silent-server'); // reads requests, never answers
+  const asked = client.request('silent-server', 'will you answer?', { timeout: 30_000 });
+  const outcome = asked.then(() => 'answered', (err: { code: string; message: string }) => err);
+  assert.equal((await silent.call('collect', { count: 1 })).received, 1, 'the request reached the process');
+  await silent.kill();
+  const err = (await outcome) as { code: string; message: string };
+  assert.equal(err.code, 'SLOTLINK_ERR_RECEIVER_GONE', `rejected with ${err.code}: ${err.message}`);
+  assert.match(err.message, /"silent-server~\d+\.\d+@test" went away before answering this request/);
+  // A request it answered is not failed afterwards: the echo server settles what it answers.
+  const echo = await rig.worker('echo-then-die', { echo: true });
+  assert.equal((await client.request('echo-then-die', 'x')).toString(), 'x');
+  await echo.kill();
+});
+
 test('request timeout and AbortSignal reject with their own codes', async () => {
   const silent = await connect({ name: 'silent', socket: rig.socket });
   try {

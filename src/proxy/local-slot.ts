@@ -1,6 +1,7 @@
 /** The proxy's record of one registered process: its slot, mailbox, name and credentials. */
 import { addressBytes } from '../address.js';
 import type { Mailbox } from '../slot/mailbox.js';
+import { OpenRequests } from './open-requests.js';
 import type { RegistrationConnection } from './registration-server.js';
 
 export interface Credentials {
@@ -14,6 +15,8 @@ export class LocalSlot {
   readonly registeredAt = Date.now();
   /** Sources paused because this slot's queue was over its limit; resumed when it drains. */
   readonly blockedSources = new Set<LocalSlot>();
+  /** Requests this process received and has not answered yet. */
+  readonly openRequests = new OpenRequests();
   /** Times this slot's own reading was paused because a receiver was full. */
   backPressureWaits = 0;
   mailbox!: Mailbox;

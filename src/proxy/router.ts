@@ -68,6 +68,7 @@ export class Router {
   /** A message a local process wrote into its slot. */
   route(src: LocalSlot, m: MessageView): void {
     const byName = m.kind === RecordKind.SEND || m.kind === RecordKind.REQUEST;
+    if (!byName && src.openRequests.size > 0) src.openRequests.settle(m.requestId, m.buffer, m.addressStart, m.addressBytes);
     const r = this.resolve(this.routes, m, byName, false);
     const end = m.payloadStart + m.payloadBytes;
     if (r.type === 'proxy') {
@@ -91,6 +92,7 @@ export class Router {
       return;
     }
     this.counters.routed++;
+    if (m.kind === RecordKind.REQUEST) dest.openRequests.add(m.requestId, src.addressBytes, { slot: src, link: null });
     this.deliver(src.addressBytes, src, dest, m.kind, m.requestId, m.buffer, m.payloadStart, end);
   }
 
@@ -116,13 +118,12 @@ export class Router {
       link.consumed(credit, bytes);
       if (!byName) return void this.counters.repliesDropped++;
       this.counters.noRoute++;
-      const src = f.buffer.latin1Slice(f.srcStart, f.srcStart + f.srcBytes);
-      const at = src.indexOf('@');
       const payload = r.type === 'error' ? r.payload : errorPayload(ErrorCode.NO_ROUTE, `no route to "${addressOf(f)}@${this.node}": its process has gone away`);
-      link.send(link.creditFor(at < 0 ? src : src.slice(0, at)), addressBytes(`${addressOf(f)}@${this.node}`), null, RecordKind.ERROR, f.requestId, payload, 0, payload.length);
+      this.errorAcross(link, f.buffer.latin1Slice(f.srcStart, f.srcStart + f.srcBytes), addressBytes(`${addressOf(f)}@${this.node}`), f.requestId, payload);
       return;
     }
     const from = this.run.from!;
+    if (f.kind === RecordKind.REQUEST) dest.openRequests.add(f.requestId, from, { slot: null, link });
     const mb = dest.mailbox;
     const end = f.payloadStart + bytes;
     if (mb.trySend(f.kind, from, f.requestId, f.buffer, f.payloadStart, end)) return link.consumed(credit, bytes);
@@ -151,9 +152,26 @@ export class Router {
     if (dest.blockedSources.size > 0) LocalSlot.release(dest.blockedSources);
   }
 
-  /** A slot went away: whoever waited on it goes on. */
+  /** A slot went away: whoever waited on it goes on, and whoever it owed an answer hears why. */
   forget(slot: LocalSlot): void {
     this.drained(slot);
+    const open = slot.openRequests.takeAll();
+    if (open.length === 0) return;
+    const payload = errorPayload(ErrorCode.RECEIVER_GONE, `"${slot.address}" went away before answering this request; it may or may not have acted on it`);
+    for (const r of open) {
+      const { slot: local, link } = r.requester;
+      if (local) {
+        if (!local.closed) local.mailbox.enqueue(RecordKind.ERROR, slot.addressBytes, r.requestId, payload);
+        continue;
+      }
+      this.errorAcross(link, Buffer.from(r.address.buffer, r.address.byteOffset, r.address.length).toString('latin1'), slot.addressBytes, r.requestId, payload);
+    }
+  }
+
+  /** An ERROR from `from` over `link` to `requester` (an instance address on the peer). */
+  private errorAcross(link: Link, requester: string, from: Uint8Array, requestId: number, payload: Uint8Array): void {
+    const at = requester.indexOf('@');
+    link.send(link.creditFor(at < 0 ? requester : requester.slice(0, at)), from, null, RecordKind.ERROR, requestId, payload, 0, payload.length);
   }
 
   private pick(r: Route): LocalSlot | null {

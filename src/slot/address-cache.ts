@@ -3,7 +3,7 @@
  * (a route, a sender's string) without building a string per message. Entries are checked
  * byte for byte; the cache empties itself when it grows past its bound.
  */
-import { copyBytes } from '../util/bytes.js';
+import { copyBytes, sameBytes } from '../util/bytes.js';
 
 export class AddressCache<V> {
   private readonly map = new Map<number, Array<{ bytes: Uint8Array; value: V }>>();
@@ -15,11 +15,11 @@ export class AddressCache<V> {
   get(buf: Uint8Array, start: number, length: number): V | undefined {
     // A stream repeats its addresses: try the last hit before hashing.
     const last = this.last;
-    if (last && same(last.bytes, buf, start, length)) return last.value;
+    if (last && sameBytes(last.bytes, buf, start, length)) return last.value;
     const bucket = this.map.get(hash(buf, start, length));
     if (!bucket) return undefined;
     for (const e of bucket) {
-      if (same(e.bytes, buf, start, length)) {
+      if (sameBytes(e.bytes, buf, start, length)) {
         this.last = e;
         return e.value;
       }
@@ -34,7 +34,7 @@ export class AddressCache<V> {
     const bucket = this.map.get(h);
     if (!bucket) this.map.set(h, [{ bytes, value }]);
     else {
-      const e = bucket.find((x) => same(x.bytes, buf, start, length));
+      const e = bucket.find((x) => sameBytes(x.bytes, buf, start, length));
       if (e) {
         e.value = value;
         return;
@@ -56,11 +56,5 @@ function hash(buf: Uint8Array, start: number, length: number): number {
   let h = 0x811c9dc5;
   for (let i = start, end = start + length; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
   return (h ^ length) >>> 0;
-}
-
-function same(a: Uint8Array, buf: Uint8Array, start: number, length: number): boolean {
-  if (a.length !== length) return false;
-  for (let i = 0; i < length; i++) if (a[i] !== buf[start + i]) return false;
-  return true;
 }
 

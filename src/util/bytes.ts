@@ -22,3 +22,10 @@ export function copyInto(dst: Uint8Array, at: number, src: Uint8Array, start: nu
   for (let i = start; i < end; i++) dst[at++] = src[i]!;
   return at;
 }
+
+/** Whether `a` holds the same bytes as `buf[start, start + length)`. */
+export function sameBytes(a: Uint8Array, buf: Uint8Array, start: number, length: number): boolean {
+  if (a.length !== length) return false;
+  for (let i = 0; i < length; i++) if (a[i] !== buf[start + i]) return false;
+  return true;
+}
