@@ -40,6 +40,16 @@ const started = new Promise<void>((r) => (go = r));
 const snapshot = () => ({ sent, received, bad, rtts: rtts.splice(0) });
 serveIpc({
   go: () => (go(), {}),
+  /** Times `n` requests to `to` one after another (used once the streams have stopped). */
+  timeRequests: async (a: { to: string; n: number }) => {
+    const idle: number[] = [];
+    for (let i = 0; i < a.n; i++) {
+      const t = process.hrtime.bigint();
+      await ep.request(a.to, 'ping', { timeout: 5000 });
+      idle.push(Number(process.hrtime.bigint() - t) / 1000);
+    }
+    return { rtts: idle };
+  },
   /** Closes the endpoint and returns the last counts; the demo then ends the process. */
   exit: async () => {
     clearInterval(report);
