@@ -3,13 +3,9 @@ import { readFileSync } from 'node:fs';
 
 const ESTABLISHED = '01';
 
-/**
- * Established connections whose local port is one of `serverPorts`: each connection
- * accepted by those listeners, counted once (on loopback both ends appear in the table).
- */
-export function acceptedConnections(serverPorts: number[]): number {
-  const ports = new Set(serverPorts);
-  let n = 0;
+/** Every established TCP connection in this network namespace, by its local and remote port. */
+export function establishedTcp(): Array<{ local: number; remote: number }> {
+  const out: Array<{ local: number; remote: number }> = [];
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let text: string;
     try {
@@ -20,10 +16,19 @@ export function acceptedConnections(serverPorts: number[]): number {
     for (const line of text.split('\n').slice(1)) {
       const f = line.trim().split(/\s+/);
       if (f.length < 4 || f[3] !== ESTABLISHED) continue;
-      if (ports.has(parseInt(f[1]!.split(':')[1]!, 16))) n++;
+      out.push({ local: parseInt(f[1]!.split(':')[1]!, 16), remote: parseInt(f[2]!.split(':')[1]!, 16) });
     }
   }
-  return n;
+  return out;
+}
+
+/**
+ * Established connections whose local port is one of `serverPorts`: each connection
+ * accepted by those listeners, counted once (on loopback both ends appear in the table).
+ */
+export function acceptedConnections(serverPorts: number[]): number {
+  const ports = new Set(serverPorts);
+  return establishedTcp().filter((c) => ports.has(c.local)).length;
 }
 
 /** Polls until the count reaches `expected` or stops changing for `quietMs` (connects are asynchronous). */

@@ -3,10 +3,11 @@
  * registration socket, plus the worker processes a test starts on either side.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
+import { establishedTcp } from '../../bench/tcp-connections.js';
 import { startProxyProcess, type ProxyProcess } from '../../src/cli/proxy-process.js';
 import { requestStatus } from '../../src/client/registration.js';
 import type { ProxyStats } from '../../src/proxy/stats.js';
@@ -111,21 +112,5 @@ export function freePort(): Promise<number> {
 
 /** Established TCP connections on this host (this network namespace) with an end at `port`. */
 export function tcpConnections(port: number): Array<{ local: number; remote: number }> {
-  const out: Array<{ local: number; remote: number }> = [];
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f.length < 4 || f[3] !== '01') continue; // 01 = ESTABLISHED
-      const local = parseInt(f[1]!.split(':')[1]!, 16);
-      const remote = parseInt(f[2]!.split(':')[1]!, 16);
-      if (local === port || remote === port) out.push({ local, remote });
-    }
-  }
-  return out;
+  return establishedTcp().filter((c) => c.local === port || c.remote === port);
 }
