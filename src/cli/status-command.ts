@@ -12,7 +12,8 @@ export const statusCommand: Command = {
 
 Asks the proxy on PATH for a snapshot of its slots (name, pid, messages and bytes in
 and out, batches, doorbells, back-pressure), its links to other proxies (state, round
-trip, frames, resends, reconnects, credit stalls) and the names it knows.`,
+trip, messages, frames in flight, resends, reconnects, credit stalls) and the names it
+knows.`,
   options: { socket: { type: 'string' }, json: { type: 'boolean' } },
   async run(v) {
     const s = (await requestStatus(String(v.socket ?? defaultSocketPath()))) as ProxyStats;

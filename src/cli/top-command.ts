@@ -47,8 +47,8 @@ export const topCommand: Command = {
   usage: `Usage: slotlink top [--socket PATH] [--interval MS] [--iterations N]
 
 Shows the proxy's slots (messages and MB per second each way, batches, queued bytes,
-back pressure) and links (state, round trip, rates, unacknowledged bytes, resends,
-reconnects, credit stalls), refreshed in place every MS (default 1000). Exits after N
+back pressure) and links (state, round trip, rates, frames in flight, unacknowledged
+bytes, resends, reconnects, credit stalls), refreshed in place every MS (default 1000). Exits after N
 screens when --iterations is given, else on Ctrl-C.`,
   options: { socket: { type: 'string' }, interval: { type: 'string' }, iterations: { type: 'string' } },
   async run(v) {
