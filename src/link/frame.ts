@@ -60,9 +60,9 @@ export interface DirectoryFrame {
 
 // ---- encoding ----
 
-function u64(buf: Buffer, at: number, n: number): void {
-  buf.writeUInt32LE(n % 0x1_0000_0000, at);
-  buf.writeUInt32LE(Math.floor(n / 0x1_0000_0000), at + 4);
+function u64(out: Uint8Array, at: number, n: number): void {
+  u32(out, at, n % 0x1_0000_0000);
+  u32(out, at + 4, Math.floor(n / 0x1_0000_0000));
 }
 
 function readU64(buf: Buffer, at: number): number {
@@ -120,8 +120,7 @@ export function writeDataHeader(out: Uint8Array, at: number, seq: number, src: U
   out[at + 4] = LinkOp.DATA;
   out[at + 5] = src.length;
   out[at + 6] = dst.length;
-  u32(out, at + 7, seq % 0x1_0000_0000);
-  u32(out, at + 11, Math.floor(seq / 0x1_0000_0000));
+  u64(out, at + 7, seq);
   copyInto(out, copyInto(out, at + DATA_HEADER, src, 0, src.length), dst, 0, dst.length);
   return size;
 }
