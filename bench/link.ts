@@ -22,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { startProxyProcess, type ProxyProcess } from '../src/cli/proxy-process.js';
 import { IpcChild } from '../src/util/ipc-child.js';
 import { fmt, median, percentile } from './stats.js';
+import { streamRate } from './stream-rate.js';
 import { acceptedConnections, settledConnections } from './tcp-connections.js';
 
 export interface LinkBenchOptions {
@@ -110,13 +111,7 @@ try {
   }
 
   /** Aggregate msg/s of P pairs streaming n messages each. */
-  const aggregate = async (p: number, n: number, start: (i: number) => Promise<{ start: number }>) => {
-    await Promise.all(receivers.slice(0, p).map((r) => r.call('expect', { n })));
-    const arrivals = receivers.slice(0, p).map((r) => r.call('arrived'));
-    const starts = await Promise.all(Array.from({ length: p }, (_, i) => start(i)));
-    const ends = await Promise.all(arrivals);
-    return (p * n) / (Math.max(...ends.map((e) => e.at)) - Math.min(...starts.map((s) => s.start))) * 1e6;
-  };
+  const aggregate = (p: number, n: number, start: (i: number) => Promise<{ start: number }>) => streamRate(receivers.slice(0, p), n, start);
   type Key = 'slotlink' | 'slotlinkTls' | 'direct' | 'nats' | 'zmq';
   interface Contender {
     key: Key;

@@ -20,6 +20,7 @@ import { startProxyProcess, type ProxyProcess } from '../src/cli/proxy-process.j
 import { requestStatus } from '../src/client/registration.js';
 import type { ProxyStats } from '../src/proxy/stats.js';
 import { IpcChild } from '../src/util/ipc-child.js';
+import { streamRate } from './stream-rate.js';
 
 const { values } = parseArgs({ options: { across: { type: 'boolean' }, size: { type: 'string' }, messages: { type: 'string' }, repeat: { type: 'string' }, plaintext: { type: 'boolean' }, 'credit-window': { type: 'string' }, 'max-queued-bytes': { type: 'string' }, profile: { type: 'string' }, pairs: { type: 'string' }, stats: { type: 'boolean' }, 'proxy-args': { type: 'string' } } });
 /** Extra flags for every proxy, e.g. "--cells 16 --credit-window 4194304". */
@@ -64,15 +65,10 @@ try {
     await receivers[i]!.call('connect', { socket: receiverSocket, name: `receiver${i}` });
   }
   for (let r = 0; r < Number(values.repeat ?? 2); r++) {
-    await Promise.all(receivers.map((x) => x.call('expect', { n: perPair })));
-    const arrivals = receivers.map((x) => x.call('arrived'));
-    const starts = await Promise.all(senders.map((x, i) => x.call('slotlinkStream', { to: `receiver${i}${node}`, n: perPair, size })));
-    const ends = await Promise.all(arrivals);
-    const seconds = (Math.max(...ends.map((e) => e.at)) - Math.min(...starts.map((s) => s.start))) / 1e6;
-    const total = perPair * pairs;
-    process.stdout.write(`${values.across ? 'across two proxies' : 'through one proxy'}, ${pairs} pair(s), ${size} B: ${Math.round(total / seconds).toLocaleString()} msg/s, ${Math.round((total * size) / seconds / 1e6)} MB/s\n`);
+    const rate = await streamRate(receivers, perPair, (i) => senders[i]!.call('slotlinkStream', { to: `receiver${i}${node}`, n: perPair, size }));
+    process.stdout.write(`${values.across ? 'across two proxies' : 'through one proxy'}, ${pairs} pair(s), ${size} B: ${Math.round(rate).toLocaleString()} msg/s, ${Math.round((rate * size) / 1e6)} MB/s\n`);
   }
-  if (values.stats) for (const p of proxies) printSlotCounters(p.socket, (await requestStatus(p.socket)) as ProxyStats);
+  if (values.stats) for (const p of proxies) printCounters((await requestStatus(p.socket)) as ProxyStats);
   await Promise.all(peers.map((p) => p.call('close')));
   await Promise.all(peers.map((p) => p.end()));
 } finally {
@@ -81,7 +77,8 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
-function printSlotCounters(socket: string, s: ProxyStats): void {
+/** The proxy's slot counters per 1000 messages, and its links' counters. */
+function printCounters(s: ProxyStats): void {
   const sum = (f: (x: ProxyStats['slots'][number]) => number) => s.slots.reduce((a, x) => a + f(x), 0);
   const msgs = Math.max(1, sum((x) => x.messagesIn + x.messagesOut));
   const per = (v: number) => `${v} (${((v / msgs) * 1000).toFixed(2)} per 1000 msgs)`;
