@@ -15,8 +15,9 @@ import { startProxyProcess } from './proxy-process.js';
 
 interface Report { sent: number; received: number; bad: number; rtts: number[]; doneSending?: boolean; final?: boolean }
 
-/** Untimed requests before the idle round trips are timed. */
+/** Idle round trips: WARM_UP untimed requests, then TIMED timed ones. */
 const WARM_UP = 2000;
+const TIMED = 2000;
 
 export const demoCommand: Command = {
   name: 'demo',
@@ -100,7 +101,7 @@ request round trips, order checks and the connections used.`,
       // quiet second (right after a burst the kernel still places wake-ups as if busy) and
       // WARM_UP untimed ones (the first after a pause are slower on this kind of VM).
       await new Promise((r) => setTimeout(r, 1000));
-      const quiet = (await children[0]!.call<{ rtts: number[] }>('timeRequests', { to: `worker-1@${nodes[1]}`, n: WARM_UP + 2000 })).rtts.slice(WARM_UP).sort((a, b) => a - b);
+      const quiet = (await children[0]!.call<{ rtts: number[] }>('timeRequests', { to: `worker-1@${nodes[1]}`, n: WARM_UP + TIMED })).rtts.slice(WARM_UP).sort((a, b) => a - b);
       for (const last of await Promise.all(children.map((c) => c.call<Report>('exit')))) rtts.push(...last.rtts);
       const t = total();
       rtts.sort((a, b) => a - b);
@@ -115,7 +116,7 @@ request round trips, order checks and the connections used.`,
           `slotlink demo: ${workers} processes on 2 proxies (alpha, beta), ${size}-byte messages, ${seconds} s; every stream crosses between the proxies`,
           `  messages sent ${t.sent.toLocaleString()}, received ${t.received.toLocaleString()}, lost ${t.sent - t.received}, out of order or corrupt ${t.bad}`,
           `  throughput ${Math.round(t.received / elapsed).toLocaleString()} msg/s, ${((t.received * size) / elapsed / 1e6).toFixed(1)} MB/s (all workers together, ${elapsed.toFixed(1)} s incl. drain)`,
-          `  requests across the proxies, one at a time after the streams (2,000 after ${WARM_UP.toLocaleString()} untimed): round trip median ${pct(0.5, quiet)} µs, p99 ${pct(0.99, quiet)} µs`,
+          `  requests across the proxies, one at a time after the streams (${TIMED.toLocaleString()} after ${WARM_UP.toLocaleString()} untimed): round trip median ${pct(0.5, quiet)} µs, p99 ${pct(0.99, quiet)} µs`,
           `  requests during the streams (${rtts.length}): median ${pct(0.5)} µs, p99 ${pct(0.99)} µs: each waits behind the stream already in its sender's slot and its receiver's queue`,
           `  batching: ${msgsIn.toLocaleString()} messages in ${cells.toLocaleString()} cells (${(msgsIn / Math.max(1, cells)).toFixed(0)} per batch); doorbells rung ${rung.toLocaleString()}, saved ${saved.toLocaleString()}`,
           `  link alpha <-> beta: ${link.status.state}, ${link.framesOut.toLocaleString()} messages carried, round trip ${link.rttMs === null ? 'n/a' : link.rttMs.toFixed(2) + ' ms'}, TLS 1.3 with a shared secret`,

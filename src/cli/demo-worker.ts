@@ -34,6 +34,13 @@ void (async () => {
   }
 })();
 
+/** One request's round trip in µs. */
+async function timedRequest(to: string): Promise<number> {
+  const t = process.hrtime.bigint();
+  await ep.request(to, 'ping', { timeout: 5000 });
+  return Number(process.hrtime.bigint() - t) / 1000;
+}
+
 // Start together: every worker is registered (serveIpc says "ready") before anyone sends.
 let go!: () => void;
 const started = new Promise<void>((r) => (go = r));
@@ -43,11 +50,7 @@ serveIpc({
   /** Times `n` requests to `to` one after another (used once the streams have stopped). */
   timeRequests: async (a: { to: string; n: number }) => {
     const idle: number[] = [];
-    for (let i = 0; i < a.n; i++) {
-      const t = process.hrtime.bigint();
-      await ep.request(a.to, 'ping', { timeout: 5000 });
-      idle.push(Number(process.hrtime.bigint() - t) / 1000);
-    }
+    for (let i = 0; i < a.n; i++) idle.push(await timedRequest(a.to));
     return { rtts: idle };
   },
   /** Closes the endpoint and returns the last counts; the demo then ends the process. */
@@ -63,9 +66,7 @@ const report = setInterval(() => emitIpc('report', snapshot()), 200);
 const deadline = Date.now() + cfg.seconds * 1000;
 const requests = (async () => {
   while (Date.now() < deadline) {
-    const t = process.hrtime.bigint();
-    await ep.request(asked, 'ping', { timeout: 5000 });
-    rtts.push(Number(process.hrtime.bigint() - t) / 1000);
+    rtts.push(await timedRequest(asked));
     await new Promise((r) => setTimeout(r, 5));
   }
 })();

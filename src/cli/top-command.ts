@@ -48,8 +48,8 @@ export const topCommand: Command = {
 
 Shows the proxy's slots (messages and MB per second each way, batches, queued bytes,
 back pressure) and links (state, round trip, rates, frames in flight, unacknowledged
-bytes, resends, reconnects, credit stalls), refreshed in place every MS (default 1000). Exits after N
-screens when --iterations is given, else on Ctrl-C.`,
+bytes, resends, reconnects, credit stalls), refreshed in place every MS (default 1000).
+Exits after N screens when --iterations is given, else on Ctrl-C.`,
   options: { socket: { type: 'string' }, interval: { type: 'string' }, iterations: { type: 'string' } },
   async run(v) {
     const socket = String(v.socket ?? defaultSocketPath());
