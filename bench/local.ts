@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { startProxyProcess } from '../src/cli/proxy-process.js';
 import { IpcChild } from '../src/util/ipc-child.js';
 import { fmt, median, percentile } from './stats.js';
+import { streamRate } from './stream-rate.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string' }, rtt: { type: 'string' }, messages: { type: 'string' }, quick: { type: 'boolean' }, json: { type: 'boolean' } } });
 const quick = values.quick === true;
@@ -40,13 +41,7 @@ try {
     { what: 'one-way throughput, 64 B', unit: 'msg/s', slotlink: [], unix: [], tcp: [], higherIsBetter: true },
     { what: 'one-way throughput, 4 KiB', unit: 'msg/s', slotlink: [], unix: [], tcp: [], higherIsBetter: true },
   ];
-  const stream = async (n: number, run: () => Promise<{ start: number }>) => {
-    await b.call('expect', { n });
-    const arrived = b.call('arrived');
-    const { start } = await run();
-    const { at } = await arrived;
-    return (n / (at - start)) * 1e6;
-  };
+  const stream = (n: number, run: () => Promise<{ start: number }>) => streamRate([b], n, run);
   // Alternate the order each run so no contender always goes first on a warm cache.
   const inTurn = (r: number) => {
     const contenders = [
