@@ -7,7 +7,7 @@
 import net from 'node:net';
 import { ProxyUnavailableError, RegistrationError, SyscallError, errorFromWire } from '../errors.js';
 import { native } from '../native/binding.js';
-import { ControlDecoder, ControlOp, encodeControl, type ControlFrame, type Hello, type Welcome } from '../proxy/registration-protocol.js';
+import { ControlDecoder, ControlOp, MAX_STATUS_FRAME, encodeControl, type ControlFrame, type Hello, type Welcome } from '../proxy/registration-protocol.js';
 
 export interface Registration {
   welcome: Welcome;
@@ -87,7 +87,7 @@ export function register(socketPath: string, hello: Hello, timeoutMs: number): P
 /** Asks a proxy for its stats snapshot over the registration socket. */
 export function requestStatus(socketPath: string, timeoutMs = 5000): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const decoder = new ControlDecoder();
+    const decoder = new ControlDecoder(MAX_STATUS_FRAME);
     const socket = net.connect(socketPath);
     const timer = setTimeout(() => {
       socket.destroy();

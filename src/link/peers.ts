@@ -54,6 +54,7 @@ export class Peers {
       const { host, port: wanted } = this.options.listen;
       this.server = createLinkServer(
         this.options.security,
+        this.options.handshakeTimeoutMs,
         (socket, who) => void this.open(socket, false, who, null),
         (remote, why) => {
           this.refused++;

@@ -100,7 +100,7 @@ export class Proxy {
     this.table = new SlotTable(options.maxSlots ?? 1024);
     this.router = new Router(this.node, this.directory, options.maxQueuedBytes ?? 256 * 1024);
     this.server = new RegistrationServer(
-      { path: this.socketPath, gid: options.socketGid },
+      { path: this.socketPath, gid: options.socketGid, logger: this.log },
       {
         onHello: (conn, hello) => this.register(conn, hello),
         onStatus: (conn) => conn.end({ op: ControlOp.STATUS, status: this.stats() }),
@@ -277,8 +277,7 @@ export class Proxy {
     } catch (err) {
       if (allocated) this.table.release(allocated.id);
       const e = err instanceof SlotlinkError ? err : new SlotlinkError(ErrorCode.REGISTRATION, String(err), { cause: err });
-      this.log.warn('registration refused', { name: hello.name, pid: conn.credentials.pid, code: e.code, reason: e.message });
-      conn.end({ op: ControlOp.REFUSED, ...e.toJSON() });
+      this.server.refuse(conn, e, { name: hello.name });
     }
   }
 
@@ -335,6 +334,8 @@ export class Proxy {
       socket: this.socketPath,
       uptimeMs: Date.now() - this.startedAt,
       registrations: this.registrations,
+      registrationsRefused: this.server.counters.refused,
+      registrationTimeouts: this.server.counters.timedOut,
       evictions: this.evictions,
       router: { ...this.router.counters },
       slots,

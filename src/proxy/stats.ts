@@ -29,6 +29,10 @@ export interface ProxyStats {
   socket: string;
   uptimeMs: number;
   registrations: number;
+  /** Registration connections refused (not permitted, malformed, or a hello refused). */
+  registrationsRefused: number;
+  /** Registration connections dropped for sending nothing in time. */
+  registrationTimeouts: number;
   evictions: number;
   router: RouterCounters;
   slots: SlotStats[];

@@ -13,8 +13,13 @@ export class Rig {
 
   static async start(proxyArgs: string[] = []): Promise<Rig> {
     const rig = new Rig();
-    rig.proxy = await startProxyProcess(rig.socket, ['--node', 'test', ...proxyArgs]);
+    await rig.startProxy(proxyArgs);
     return rig;
+  }
+
+  /** Starts the proxy (node "test") on this rig's socket; for a rig made with `new Rig()` that first writes files into `dir`. */
+  async startProxy(proxyArgs: string[] = []): Promise<void> {
+    this.proxy = await startProxyProcess(this.socket, ['--node', 'test', ...proxyArgs]);
   }
 
   async worker(name: string, extra: Record<string, unknown> = {}): Promise<Worker> {
