@@ -3,6 +3,7 @@
  * Every frame is `u32 bodyBytes` then `u8 op` then the body (bodyBytes counts the op).
  * docs/protocol.md is the normative description; this file is its code.
  */
+import { checkName } from '../address.js';
 import { ErrorCode, SlotlinkError } from '../errors.js';
 import type { MessageView, RecordKind } from '../slot/record.js';
 import { copyInto } from '../util/bytes.js';
@@ -181,6 +182,52 @@ export function peekData(buf: Buffer, at: number): Array<{ kind: number; request
   return out;
 }
 
+/** A value as it appears in an error message: JSON, cut short. */
+function preview(v: unknown): string {
+  const text = JSON.stringify(v) ?? String(v);
+  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
+}
+
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+/** Checks a HELLO's fields; a different version is left for the handshake to refuse by name. */
+export function checkHello(h: Record<string, unknown>): asserts h is Hello & Record<string, unknown> {
+  const fail = (field: string, why: string): never => {
+    throw new LinkProtocolError(`HELLO frame: ${field} ${preview(h[field])} ${why}`);
+  };
+  if (!Number.isInteger(h.version)) fail('version', 'is not a whole number');
+  if (h.version !== LINK_PROTOCOL_VERSION) return;
+  if (typeof h.node !== 'string') fail('node', 'is not a string');
+  if (typeof h.incarnation !== 'string' || !/^[0-9a-f]{16}$/.test(h.incarnation)) fail('incarnation', 'is not 16 hex digits');
+  if (h.peerIncarnation !== null && (typeof h.peerIncarnation !== 'string' || !/^[0-9a-f]{16}$/.test(h.peerIncarnation))) fail('peerIncarnation', 'is neither null nor 16 hex digits');
+  if (!isCount(h.delivered)) fail('delivered', 'is not a count');
+  if (!isCount(h.creditWindow) || h.creditWindow === 0) fail('creditWindow', 'is not a positive whole number');
+  if (!isCount(h.maxMessageBytes) || h.maxMessageBytes === 0) fail('maxMessageBytes', 'is not a positive whole number');
+}
+
+/** Checks a DIRECTORY snapshot entry by entry. */
+export function checkDirectory(d: Record<string, unknown>): asserts d is DirectoryFrame & Record<string, unknown> {
+  const fail = (field: string, value: unknown, why: string): never => {
+    throw new LinkProtocolError(`DIRECTORY frame: ${field} ${preview(value)} ${why}`);
+  };
+  if (typeof d.incarnation !== 'string') fail('incarnation', d.incarnation, 'is not a string');
+  if (!isCount(d.version)) fail('version', d.version, 'is not a count');
+  if (!Array.isArray(d.names)) fail('names', d.names, 'is not a list');
+  (d.names as unknown[]).forEach((e, i) => {
+    if (typeof e !== 'object' || e === null || Array.isArray(e)) fail(`names[${i}]`, e, 'is not an object');
+    const entry = e as Record<string, unknown>;
+    try {
+      checkName(entry.name);
+    } catch {
+      fail(`names[${i}].name`, entry.name, 'is not a valid name');
+    }
+    if (typeof entry.group !== 'boolean') fail(`names[${i}].group`, entry.group, 'is not true or false');
+    if (!isCount(entry.members) || entry.members === 0) fail(`names[${i}].members`, entry.members, 'is not a positive count');
+  });
+}
+
 export interface FrameHandler {
   data(frame: DataFrame): void;
   ack(seq: number): void;
@@ -311,7 +358,9 @@ export class FrameDecoder {
         } catch {
           fail(`body is not valid JSON: ${JSON.stringify(buf.toString('latin1', at + 5, Math.min(end, at + 45)))}`);
         }
-        if (typeof parsed !== 'object' || parsed === null) fail('body is not a JSON object');
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) fail(`body is not a JSON object: ${preview(parsed)}`);
+        if (op === LinkOp.HELLO) checkHello(parsed as Record<string, unknown>);
+        else if (op === LinkOp.DIRECTORY) checkDirectory(parsed as Record<string, unknown>);
         return this.handler.json(op, parsed);
       }
       default:

@@ -258,8 +258,8 @@ export class Link implements ConnectionOwner {
   json(op: number, body: unknown): void {
     switch (op) {
       case LinkOp.DIRECTORY: {
-        const d = body as DirectoryFrame;
-        if (d.incarnation !== this.peerIncarnation || !Array.isArray(d.names)) return;
+        const d = body as DirectoryFrame; // checked by the decoder
+        if (d.incarnation !== this.peerIncarnation) return;
         if (this.peerDirectory && this.peerDirectory.incarnation === d.incarnation && d.version <= this.peerDirectory.version) return;
         this.peerDirectory = d;
         this.handler.directory(this, d);

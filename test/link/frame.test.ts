@@ -25,11 +25,13 @@ function data(seq: number, ...payloads: string[]): Buffer {
   return out;
 }
 
+const DIRECTORY = { incarnation: '0123456789abcdef', version: 3, names: [{ name: 'svc', group: true, members: 2 }] };
+
 test('frames round-trip, even split at every byte', () => {
-  const stream = Buffer.concat([data(2 ** 40 + 7, 'hello'), data(2 ** 40 + 8, 'one', '', 'three'), encodeAck(99), encodeCredit(Buffer.from('sink'), 2 ** 33), encodePing(LinkOp.PING, 1.5), encodeJson(LinkOp.DIRECTORY, { v: 1 })]);
+  const stream = Buffer.concat([data(2 ** 40 + 7, 'hello'), data(2 ** 40 + 8, 'one', '', 'three'), encodeAck(99), encodeCredit(Buffer.from('sink'), 2 ** 33), encodePing(LinkOp.PING, 1.5), encodeJson(LinkOp.DIRECTORY, DIRECTORY)]);
   const whole = collect();
   whole.d.push(stream);
-  assert.deepEqual(whole.seen, [`data ${2 ** 40 + 7}.0 a@x>sink hello`, `data ${2 ** 40 + 8}.0 a@x>sink one`, `data ${2 ** 40 + 8}.1 a@x>sink `, `data ${2 ** 40 + 8}.2 a@x>sink three`, 'ack 99', `credit sink ${2 ** 33}`, `ping ${LinkOp.PING} 1.5`, `json ${LinkOp.DIRECTORY} {"v":1}`]);
+  assert.deepEqual(whole.seen, [`data ${2 ** 40 + 7}.0 a@x>sink hello`, `data ${2 ** 40 + 8}.0 a@x>sink one`, `data ${2 ** 40 + 8}.1 a@x>sink `, `data ${2 ** 40 + 8}.2 a@x>sink three`, 'ack 99', `credit sink ${2 ** 33}`, `ping ${LinkOp.PING} 1.5`, `json ${LinkOp.DIRECTORY} ${JSON.stringify(DIRECTORY)}`]);
   const bytewise = collect();
   for (let i = 0; i < stream.length; i++) bytewise.d.push(stream.subarray(i, i + 1));
   assert.deepEqual(bytewise.seen, whole.seen, 'one byte per read');
@@ -73,4 +75,30 @@ test('peekData lists every message of a frame, for failing them back', () => {
     { kind: RecordKind.SEND, requestId: 0, src: 'a@x', dst: 'sink' },
     { kind: RecordKind.SEND, requestId: 1, src: 'a@x', dst: 'sink' },
   ]);
+});
+
+// Regression (hardening #12): a DIRECTORY with a null entry was refused as "TypeError: Cannot read properties of null".
+test('HELLO and DIRECTORY bodies are checked field by field; a refusal names the frame, field and value', () => {
+  const hello = { version: 2, node: 'alpha', incarnation: '0123456789abcdef', peerIncarnation: null, delivered: 0, creditWindow: 1024, maxMessageBytes: 4096 };
+  const cases: Array<[number, unknown, RegExp]> = [
+    [LinkOp.DIRECTORY, { ...DIRECTORY, names: [null] }, /^DIRECTORY frame: names\[0\] null is not an object$/],
+    [LinkOp.DIRECTORY, { ...DIRECTORY, names: [{ name: '../x', group: false, members: 1 }] }, /^DIRECTORY frame: names\[0\]\.name "\.\.\/x" is not a valid name$/],
+    [LinkOp.DIRECTORY, { ...DIRECTORY, names: [{ name: 'a', group: 'yes', members: 1 }] }, /^DIRECTORY frame: names\[0\]\.group "yes" is not true or false$/],
+    [LinkOp.DIRECTORY, { ...DIRECTORY, names: [{ name: 'a', group: false, members: -1 }] }, /members -1 is not a positive count/],
+    [LinkOp.DIRECTORY, { ...DIRECTORY, names: 'all' }, /^DIRECTORY frame: names "all" is not a list$/],
+    [LinkOp.DIRECTORY, [1, 2], /^DIRECTORY frame: body is not a JSON object: \[1,2\]$/],
+    [LinkOp.HELLO, { ...hello, delivered: -3 }, /^HELLO frame: delivered -3 is not a count$/],
+    [LinkOp.HELLO, { ...hello, node: null }, /^HELLO frame: node null is not a string$/],
+    [LinkOp.HELLO, { ...hello, incarnation: 'x' }, /^HELLO frame: incarnation "x" is not 16 hex digits$/],
+    [LinkOp.HELLO, { ...hello, creditWindow: 0 }, /^HELLO frame: creditWindow 0 is not a positive whole number$/],
+  ];
+  for (const [op, body, message] of cases) {
+    const { d, seen } = collect();
+    assert.throws(() => d.push(encodeJson(op as typeof LinkOp.HELLO, body)), { code: 'SLOTLINK_ERR_LINK_PROTOCOL', message }, JSON.stringify(body));
+    assert.deepEqual(seen, [], 'nothing reaches the handler');
+  }
+  // Another version is passed on, so the handshake can refuse it as a version mismatch.
+  const { d, seen } = collect();
+  d.push(encodeJson(LinkOp.HELLO, { version: 7 }));
+  assert.equal(seen.length, 1);
 });
