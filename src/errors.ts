@@ -8,6 +8,7 @@ export const ErrorCode = {
   SYSCALL: 'SLOTLINK_ERR_SYSCALL',
   PROXY_UNAVAILABLE: 'SLOTLINK_ERR_PROXY_UNAVAILABLE',
   SOCKET_IN_USE: 'SLOTLINK_ERR_SOCKET_IN_USE',
+  UNSAFE_SOCKET_DIRECTORY: 'SLOTLINK_ERR_UNSAFE_SOCKET_DIRECTORY',
   NAME_TAKEN: 'SLOTLINK_ERR_NAME_TAKEN',
   INVALID_NAME: 'SLOTLINK_ERR_INVALID_NAME',
   INVALID_ADDRESS: 'SLOTLINK_ERR_INVALID_ADDRESS',
@@ -68,6 +69,13 @@ export class ProxyUnavailableError extends SlotlinkError {
 export class SocketInUseError extends SlotlinkError {
   constructor(socketPath: string) {
     super(ErrorCode.SOCKET_IN_USE, `another proxy is already serving ${socketPath}: stop it first or choose another --socket path`);
+  }
+}
+
+/** The registration socket's directory could let another user swap the socket. */
+export class UnsafeSocketDirectoryError extends SlotlinkError {
+  constructor(dir: string, why: string) {
+    super(ErrorCode.UNSAFE_SOCKET_DIRECTORY, `refusing socket directory ${dir}: ${why}`);
   }
 }
 

@@ -25,6 +25,7 @@ export interface Binding {
   sendFds(fd: number, bytes: Uint8Array, fds: number[]): number;
   recvFds(fd: number, maxBytes: number): { data: Buffer; fds: number[]; truncated: boolean } | null;
   peerCred(fd: number): { pid: number; uid: number; gid: number };
+  peerGroups(fd: number): number[];
 }
 
 const require = createRequire(import.meta.url);

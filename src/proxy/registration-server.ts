@@ -3,7 +3,7 @@
  * Each process connects, sends hello, gets its slot's descriptors, and keeps the
  * connection open for its whole life: when it closes, for any reason, the slot goes.
  */
-import { chmodSync, chownSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { dirname } from 'node:path';
 import { ErrorCode, NotPermittedError, RegistrationError, SlotlinkError, SocketInUseError, SyscallError } from '../errors.js';
@@ -11,6 +11,7 @@ import type { Logger } from '../log.js';
 import { native } from '../native/binding.js';
 import { ControlDecoder, ControlOp, HELLO_TIMEOUT_MS, encodeControl, type ControlFrame, type Hello } from './registration-protocol.js';
 import type { Credentials } from './local-slot.js';
+import { checkSocketDirectory } from './socket-directory.js';
 
 export interface RegistrationHandler {
   onHello(conn: RegistrationConnection, hello: Hello): void;
@@ -108,7 +109,7 @@ export class RegistrationServer {
   /** Binds the socket; cleans up a stale file left by a dead proxy; refuses a live one's. */
   async listen(): Promise<void> {
     const { path } = this.options;
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    checkSocketDirectory(dirname(path), this.uid);
     try {
       await this.bind();
     } catch (err) {
@@ -169,7 +170,7 @@ export class RegistrationServer {
     }
     const conn = new RegistrationConnection(socket, fd, credentials);
     socket.on('error', () => {}); // a process that vanished; 'close' follows
-    if (!this.permitted(credentials)) {
+    if (!this.permitted(credentials, fd)) {
       this.refuse(conn, new NotPermittedError(`uid ${credentials.uid} may not register with this proxy (owner uid ${this.uid}${this.options.gid !== undefined ? `, group ${this.options.gid}` : ''})`));
       return;
     }
@@ -221,8 +222,17 @@ export class RegistrationServer {
     else conn.socket.destroy(); // a registered process: its slot is reclaimed on close
   }
 
-  private permitted(c: Credentials): boolean {
-    return c.uid === this.uid || c.uid === 0 || (this.options.gid !== undefined && c.gid === this.options.gid);
+  /** The proxy's own user, root, or (with a group configured) a member by primary or supplementary group. */
+  private permitted(c: Credentials, fd: number): boolean {
+    if (c.uid === this.uid || c.uid === 0) return true;
+    const gid = this.options.gid;
+    if (gid === undefined) return false;
+    if (c.gid === gid) return true;
+    try {
+      return native.peerGroups(fd).includes(gid);
+    } catch {
+      return false; // a kernel without SO_PEERGROUPS: primary group only
+    }
   }
 }
 
