@@ -162,7 +162,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
   writable(): Promise<void> {
     if (this.state === 'closed') return Promise.reject(new ClosedError(`endpoint ${this.address}`, this.closeReason));
     if (!this.mailbox.backlogged && this.slot.writer.hasSpace()) return DONE;
-    return new Promise((resolve) => this.mailbox.whenWritable(resolve));
+    return this.mailbox.whenWritable();
   }
 
   /** Sends a request and resolves with the reply's payload. */
@@ -285,7 +285,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
     if (this.mailbox.trySend(kind, address, requestId, bytes)) return DONE;
     if (this.mailbox.pendingBytes + bytes.length > this.limits.maxPendingBytes)
       return Promise.reject(new BackPressureError(this.mailbox.pendingBytes, this.limits.maxPendingBytes));
-    return new Promise((resolve) => this.mailbox.enqueue(kind, address, requestId, bytes, resolve));
+    return new Promise((resolve, reject) => this.mailbox.enqueue(kind, address, requestId, bytes, resolve, 0, bytes.length, reject));
   }
 
   private payload(data: Payload): Uint8Array {
@@ -402,7 +402,8 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
     this.mailbox.resumeReading();
     this.mailbox.drainAll();
     this.closeReason = reason ?? (wasClosing ? null : new ClosedError('the registration connection to the proxy'));
-    this.mailbox.close();
+    // Sends still waiting for room in the slot reject: they were never handed to the proxy.
+    this.mailbox.close(new ClosedError(`endpoint ${this.address}`, this.closeReason));
     if (!this.socket.destroyed) this.socket.destroy();
     for (const [id, p] of this.pending) {
       this.clear(id, p);
