@@ -202,6 +202,9 @@ class Handshake implements ConnectionOwner {
   credit(): void {
     this.early('CREDIT');
   }
+  wanted(): void {
+    this.early('WANTED');
+  }
   ping(): void {
     this.early('PING');
   }

@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { startProxyProcess, type ProxyProcess } from '../../src/cli/proxy-process.js';
+import { requestStatus } from '../../src/client/registration.js';
+import type { ProxyStats } from '../../src/proxy/stats.js';
 import { startWorker, type Worker } from './worker.js';
 
 export class Rig {
@@ -27,6 +29,10 @@ export class Rig {
     this.workers.push(w);
     await w.call('connect', { socket: this.socket, name, ...extra });
     return w;
+  }
+
+  status(): Promise<ProxyStats> {
+    return requestStatus(this.socket) as Promise<ProxyStats>;
   }
 
   async close(): Promise<void> {
