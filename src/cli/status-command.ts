@@ -22,8 +22,8 @@ knows.`,
       return 0;
     }
     const lines = [
-      `node ${s.node}  pid ${s.pid}  socket ${s.socket}  up ${(s.uptimeMs / 1000).toFixed(0)} s  registrations ${s.registrations}  evictions ${s.evictions}`,
-      `routed ${s.router.routed}  no-route ${s.router.noRoute}  replies-dropped ${s.router.repliesDropped}`,
+      `node ${s.node}  pid ${s.pid}  socket ${s.socket}  up ${(s.uptimeMs / 1000).toFixed(0)} s  registrations ${s.registrations} (refused ${s.registrationsRefused}, timed out ${s.registrationTimeouts})  evictions ${s.evictions}`,
+      `routed ${s.router.routed}  no-route ${s.router.noRoute}  replies-dropped ${s.router.repliesDropped}  replies-refused ${s.router.repliesRefused}  requests-refused ${s.router.requestsRefused}`,
       '',
       ...table([
         ['SLOT', 'PID', 'MSGS IN', 'MSGS OUT', 'BYTES IN', 'BYTES OUT', 'BATCHES IN', 'BELLS RUNG', 'BELLS SAVED', 'QUEUED', 'BP WAITS'],

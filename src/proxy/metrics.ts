@@ -30,6 +30,10 @@ export function renderMetrics(s: ProxyStats): string {
   family('slots', 'gauge', 'Slots currently registered.').samples.push({ labels: node, value: s.slots.length });
   family('routed_total', 'counter', 'Messages routed between local slots.').samples.push({ labels: node, value: s.router.routed });
   family('no_route_total', 'counter', 'Messages answered with SLOTLINK_ERR_NO_ROUTE.').samples.push({ labels: node, value: s.router.noRoute });
+  family('replies_refused_total', 'counter', 'Replies and errors that answered no request their writer had received (refused).').samples.push({ labels: node, value: s.router.repliesRefused });
+  family('requests_refused_total', 'counter', 'Requests refused with SLOTLINK_ERR_TOO_MANY_REQUESTS.').samples.push({ labels: node, value: s.router.requestsRefused });
+  family('registrations_refused_total', 'counter', 'Registration connections refused (not permitted, malformed, or a hello refused).').samples.push({ labels: node, value: s.registrationsRefused });
+  family('registration_timeouts_total', 'counter', 'Registration connections dropped for sending nothing in time.').samples.push({ labels: node, value: s.registrationTimeouts });
 
   const perSlot: Array<[string, Kind, string, (x: ProxyStats['slots'][number]) => number]> = [
     ['slot_messages_in_total', 'counter', 'Messages read from the slot (sent by the process).', (x) => x.messagesIn],

@@ -4,11 +4,11 @@
  * the end of the current turn of the event loop, and sleeps on its doorbell only after
  * telling the other side so. Used the same way by a process and by the proxy.
  */
-import { BadRecordError, ClosedError, SlotlinkError, SyscallError } from '../errors.js';
+import { ClosedError, SlotlinkError, SyscallError } from '../errors.js';
 import { copyBytes } from '../util/bytes.js';
 import { NO_ROOM } from './cell-writer.js';
-import { Reassembler } from './reassembler.js';
-import { RecordCursor, type MessageView, type RecordKind } from './record.js';
+import { type MessageView, type RecordKind } from './record.js';
+import { RecordReader } from './record-reader.js';
 import type { Slot } from './slot.js';
 
 export interface MailboxHandler {
@@ -71,11 +71,10 @@ export class Mailbox {
   private closed = false;
   /** Set once the slot's memory was found bad: nothing touches it again. */
   private failure: SlotlinkError | null = null;
-  private readonly cursor: RecordCursor;
-  private readonly reassembler = new Reassembler();
+  private readonly records: RecordReader;
 
   constructor(readonly slot: Slot, private readonly handler: MailboxHandler) {
-    this.cursor = new RecordCursor(slot.layout.maxMessageBytes);
+    this.records = new RecordReader(slot.layout.maxMessageBytes);
   }
 
   /** Starts watching the doorbell and reads anything already waiting. */
@@ -235,23 +234,17 @@ export class Mailbox {
   private readCell(): boolean {
     const data = this.slot.reader.take();
     if (!data) return false;
-    const c = this.cursor;
-    c.reset(data, this.slot.reader.records);
-    while (c.next()) {
-      let message: MessageView | null = c;
-      if (c.whole) {
-        if (this.reassembler.heldBytes > 0) throw new BadRecordError('a whole message arrived in the middle of a fragmented one');
-      } else {
-        message = this.reassembler.push(c);
-        if (!message) continue;
-      }
-      this.counters.messagesIn++;
-      this.counters.bytesIn += message.payloadBytes;
-      this.handler.onMessage(message);
-      if (this.closed) return false;
-    }
-    return true;
+    this.records.read(data, this.slot.reader.records, this.onRecord);
+    return !this.closed;
   }
+
+  /** One message read from the slot: counted and handed over; false stops the cell (the mailbox closed). */
+  private readonly onRecord = (message: MessageView): boolean => {
+    this.counters.messagesIn++;
+    this.counters.bytesIn += message.payloadBytes;
+    this.handler.onMessage(message);
+    return !this.closed;
+  };
 
   private push(p: Pending): void {
     this.queue.push(p);
