@@ -1,0 +1,163 @@
+/**
+ * Starts a client process of any kind — Node, C (libslotlink) or Python — and drives it over
+ * one line protocol on its stdin/stdout, so the same scenario runs against every client:
+ *
+ *   in:  {"id":N,"cmd":"connect"|"send"|"trySend"|"sendForever"|"stopSending"|"request"|"hop"|"collect"|"stats","args":{...}}
+ *   out: {"id":N,"ok":true,"result":{...}}  or  {"id":N,"ok":false,"error":{"code":"SLOTLINK_ERR_...","message":"..."}}
+ *   events: {"event":"ready"|"close"|"undeliverable"|"progress", ...}
+ *
+ * The drivers: test/conformance/node-driver.ts, clients/c/tests/conformance-driver.c,
+ * clients/python/tests/conformance_driver.py. Closing stdin ends a driver.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+/** The repository's root, from dist/test/conformance/. */
+export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const C_LIBRARY = join(ROOT, 'clients/c/libslotlink.so');
+const C_DRIVER = join(ROOT, 'clients/c/build/conformance-driver');
+const PY_DRIVER = join(ROOT, 'clients/python/tests/conformance_driver.py');
+const NODE_DRIVER = fileURLToPath(new URL('./node-driver.js', import.meta.url));
+
+export type ClientKind = 'node' | 'c' | 'python';
+export const KINDS: ClientKind[] = ['node', 'c', 'python'];
+
+/** Every ordered pair of kinds: same-kind pairs and the mixed ones (C ↔ Node, Python ↔ Node, Python ↔ C). */
+export const PAIRS: Array<[ClientKind, ClientKind]> = KINDS.flatMap((a) => KINDS.map((b): [ClientKind, ClientKind] => [a, b]));
+
+export interface DriverEvent { event: string; [k: string]: unknown }
+
+export class DriverError extends Error {
+  constructor(readonly code: string | null, message: string) {
+    super(message);
+  }
+}
+
+let built = false;
+/** Builds libslotlink and the C driver once per test process (make is a no-op when up to date). */
+export function buildClients(): void {
+  if (built) return;
+  const r = spawnSync('make', ['-s', '-C', join(ROOT, 'clients/c'), 'all', 'driver'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`make -C clients/c failed:\n${r.stdout}\n${r.stderr}`);
+  built = true;
+}
+
+export class Driver {
+  readonly events: DriverEvent[] = [];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private nextId = 1;
+  private readonly calls = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
+  private readonly eventWaiters: Array<{ match: (e: DriverEvent) => boolean; resolve: (e: DriverEvent) => void }> = [];
+  private stderr = '';
+
+  private constructor(readonly kind: ClientKind, readonly child: ChildProcess) {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      let m: any;
+      try {
+        m = JSON.parse(line);
+      } catch {
+        this.stderr += `(stdout) ${line}\n`;
+        return;
+      }
+      if (m.event) {
+        this.events.push(m);
+        for (let i = this.eventWaiters.length - 1; i >= 0; i--) if (this.eventWaiters[i]!.match(m)) this.eventWaiters.splice(i, 1)[0]!.resolve(m);
+        return;
+      }
+      const call = this.calls.get(m.id);
+      if (!call) return;
+      this.calls.delete(m.id);
+      if (m.ok) call.resolve(m.result);
+      else call.reject(new DriverError(m.error?.code ?? null, m.error?.message ?? 'failed'));
+    });
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (chunk: string) => {
+      if (this.stderr.length < 20_000) this.stderr += chunk;
+    });
+    this.exited = new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        for (const c of this.calls.values()) c.reject(new Error(`${kind} driver exited (${code ?? signal}); its stderr:\n${this.stderr}`));
+        this.calls.clear();
+        resolve({ code, signal });
+      }),
+    );
+  }
+
+  /** Starts a driver of `kind` and waits until it is ready for commands. */
+  static async start(kind: ClientKind): Promise<Driver> {
+    let child: ChildProcess;
+    const stdio: ['pipe', 'pipe', 'pipe'] = ['pipe', 'pipe', 'pipe'];
+    if (kind === 'node') {
+      child = spawn(process.execPath, [NODE_DRIVER], { stdio });
+    } else if (kind === 'c') {
+      buildClients();
+      child = spawn(C_DRIVER, [], { stdio });
+    } else {
+      buildClients();
+      // The package straight from the source tree, over the library just built: no venv needed.
+      child = spawn('python3', ['-u', PY_DRIVER], { stdio, env: { ...process.env, PYTHONPATH: join(ROOT, 'clients/python'), SLOTLINK_LIBRARY: C_LIBRARY } });
+    }
+    const d = new Driver(kind, child);
+    await Promise.race([
+      d.waitFor((e) => e.event === 'ready'),
+      d.exited.then((x) => Promise.reject(new Error(`${kind} driver exited before it was ready (${x.code ?? x.signal}): ${d.stderr}`))),
+    ]);
+    return d;
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  call<T = any>(cmd: string, args: Record<string, unknown> = {}): Promise<T> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.calls.set(id, { resolve, reject });
+      this.child.stdin!.write(JSON.stringify({ id, cmd, args }) + '\n');
+    });
+  }
+
+  /** The error a call fails with (or a failure if it succeeds). */
+  async callError(cmd: string, args: Record<string, unknown> = {}): Promise<DriverError> {
+    try {
+      const result = await this.call(cmd, args);
+      throw new Error(`${this.kind}: ${cmd} succeeded (${JSON.stringify(result)}) where it should fail`);
+    } catch (err) {
+      if (err instanceof DriverError) return err;
+      throw err;
+    }
+  }
+
+  waitFor(match: (e: DriverEvent) => boolean): Promise<DriverEvent> {
+    const seen = this.events.find(match);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve) => this.eventWaiters.push({ match, resolve }));
+  }
+
+  /** Closes stdin and waits for the driver to exit by itself; kills it after `graceMs`. */
+  async end(graceMs = 3000): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.stdin!.end();
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    await this.exited;
+  }
+}
+
+/** Whether a PHP with FFI is installed (clients/php). */
+export function phpWithFfi(): boolean {
+  const r = spawnSync('php', ['-m'], { encoding: 'utf8' });
+  return r.status === 0 && /^FFI$/m.test(r.stdout);
+}
+
+export function exists(path: string): boolean {
+  return existsSync(path);
+}
