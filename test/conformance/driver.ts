@@ -36,13 +36,9 @@ export class DriverError extends Error {
   }
 }
 
-let built = false;
-/** Builds libslotlink and the C driver once per test process (make is a no-op when up to date). */
-export function buildClients(): void {
-  if (built) return;
-  const r = spawnSync('make', ['-s', '-C', join(ROOT, 'clients/c'), 'all', 'driver'], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`make -C clients/c failed:\n${r.stdout}\n${r.stderr}`);
-  built = true;
+/** `npm test` builds libslotlink and the C driver first (make -C clients/c all driver). */
+function checkBuilt(): void {
+  for (const f of [C_LIBRARY, C_DRIVER]) if (!existsSync(f)) throw new Error(`${f} is missing: run \`make -C clients/c all driver\` (npm test does)`);
 }
 
 export class Driver {
@@ -93,10 +89,10 @@ export class Driver {
     if (kind === 'node') {
       child = spawn(process.execPath, [NODE_DRIVER], { stdio });
     } else if (kind === 'c') {
-      buildClients();
+      checkBuilt();
       child = spawn(C_DRIVER, [], { stdio });
     } else {
-      buildClients();
+      checkBuilt();
       // The package straight from the source tree, over the library just built: no venv needed.
       child = spawn('python3', ['-u', PY_DRIVER], { stdio, env: { ...process.env, PYTHONPATH: join(ROOT, 'clients/python'), SLOTLINK_LIBRARY: C_LIBRARY } });
     }
@@ -156,8 +152,4 @@ export class Driver {
 export function phpWithFfi(): boolean {
   const r = spawnSync('php', ['-m'], { encoding: 'utf8' });
   return r.status === 0 && /^FFI$/m.test(r.stdout);
-}
-
-export function exists(path: string): boolean {
-  return existsSync(path);
 }
