@@ -198,12 +198,13 @@ SLOTLINK_API int slotlink_flush(slotlink *ep);
 SLOTLINK_API int slotlink_request(slotlink *ep, const char *to, const void *data, size_t len, int timeout_ms, void **reply, size_t *reply_len);
 
 /**
- * Starts a request without waiting (for event loops): the request is committed and *id
- * names it. Collect the answer with slotlink_request_result() once slotlink_process() ran.
+ * Starts a request without waiting (for event loops): the request is written (and committed,
+ * unless `flags` has SLOTLINK_MORE: then flush before waiting) and *id names it. Collect the
+ * answer with slotlink_request_result() once slotlink_process() ran.
  * Fails as slotlink_send(), or SLOTLINK_AGAIN when the slot has no room now (as try_send),
  * or SLOTLINK_ERR_TOO_MANY_REQUESTS past 65 536 unanswered requests.
  */
-SLOTLINK_API int slotlink_request_start(slotlink *ep, const char *to, const void *data, size_t len, uint32_t *id);
+SLOTLINK_API int slotlink_request_start(slotlink *ep, const char *to, const void *data, size_t len, int flags, uint32_t *id);
 
 /**
  * The answer to request `id`: SLOTLINK_AGAIN while none has arrived; else the request is
@@ -270,9 +271,13 @@ typedef struct slotlink_undeliverable {
 SLOTLINK_API int slotlink_next_undeliverable(slotlink *ep, slotlink_undeliverable *out);
 
 /**
- * A descriptor for event loops (an epoll descriptor over the doorbell and the registration
- * socket): poll it for reading, and when it is readable call slotlink_process(). Do not read
- * it or close it. Valid until slotlink_close().
+ * A descriptor for event loops (an epoll descriptor over the doorbell, the registration
+ * socket and the library's own wake-ups): poll it for reading, and when it is readable call
+ * slotlink_process(), then slotlink_receive(ep, &m, 0) and slotlink_request_result() for
+ * what came. Do not read it or close it. Valid until slotlink_close().
+ * It is armed by slotlink_process(), by slotlink_request_start(), and by slotlink_try_send()
+ * and slotlink_receive(…, 0) when they return SLOTLINK_AGAIN: make one of these the last
+ * call before the loop sleeps (a blocking call may leave it unarmed).
  */
 SLOTLINK_API int slotlink_fd(const slotlink *ep);
 

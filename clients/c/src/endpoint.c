@@ -130,6 +130,18 @@ int endpoint_wait(slotlink *ep, int64_t deadline_ns, int want_space) {
 
 /* ---- helpers for the calls ---- */
 
+/*
+ * Before returning to an event loop: ask the proxy to ring when a cell comes, or, if one
+ * is already there, make slotlink_fd() readable ourselves, so the loop calls us back.
+ */
+static void arm_for_loop(slotlink *ep) {
+  if (ep->state == STATE_ENDED) return;
+  if (ep->inbox_head != NULL || !(ep->inbox_bytes < ep->max_inbox_bytes || ep->pending_count > 0) || !reader_sleep(ep)) {
+    uint64_t one = 1;
+    if (write(ep->wake_fd, &one, sizeof one) < 0) (void)0; /* only fails with 2^64-2 wake-ups pending */
+  }
+}
+
 /* An inherited endpoint in a forked child: refuse, without touching the (parent's) mutex. */
 static int forked(const slotlink *ep) {
   return ep->fork_generation != atomic_load(&fork_generation);
@@ -391,7 +403,7 @@ static int take_result(slotlink *ep, pending_request *p, void **reply, size_t *r
 }
 
 /* Sends a request (blocking for room or not); *out is its pending entry. Locked. */
-static int start_request(slotlink *ep, int blocking, const char *to, const void *data, size_t len, pending_request **out) {
+static int start_request(slotlink *ep, int blocking, const char *to, const void *data, size_t len, int flags, pending_request **out) {
   if (ep->state != STATE_OPEN) return closed_error(ep);
   size_t to_len;
   address a;
@@ -400,8 +412,7 @@ static int start_request(slotlink *ep, int blocking, const char *to, const void 
   if (r != SLOTLINK_OK) return r;
   pending_request *p;
   if ((r = requests_add(ep, to, to_len, &a, &p)) != SLOTLINK_OK) return r;
-  /* Committed at once: whoever starts a request is about to wait for it (commit rule). */
-  r = put(ep, blocking, RECORD_KIND_REQUEST, to, to_len, p->id, data, len, 0);
+  r = put(ep, blocking, RECORD_KIND_REQUEST, to, to_len, p->id, data, len, flags);
   if (r != SLOTLINK_OK) {
     requests_remove(ep, p);
     return r;
@@ -416,7 +427,7 @@ int slotlink_request(slotlink *ep, const char *to, const void *data, size_t len,
   if (reply_len) *reply_len = 0;
   int64_t deadline = deadline_after(timeout_ms);
   pending_request *p;
-  int r = start_request(ep, 1, to, data, len, &p);
+  int r = start_request(ep, 1, to, data, len, 0, &p); /* committed: we are about to wait for it */
   if (r != SLOTLINK_OK) return leave(ep, r);
   for (;;) {
     if (p->settled) return leave(ep, take_result(ep, p, reply, reply_len));
@@ -428,11 +439,12 @@ int slotlink_request(slotlink *ep, const char *to, const void *data, size_t len,
   }
 }
 
-int slotlink_request_start(slotlink *ep, const char *to, const void *data, size_t len, uint32_t *id) {
+int slotlink_request_start(slotlink *ep, const char *to, const void *data, size_t len, int flags, uint32_t *id) {
   ENTER(ep);
   pending_request *p;
-  int r = start_request(ep, 0, to, data, len, &p);
+  int r = start_request(ep, 0, to, data, len, flags, &p);
   if (r == SLOTLINK_OK && id) *id = p->id;
+  if (r == SLOTLINK_OK) arm_for_loop(ep);
   return leave(ep, r);
 }
 
@@ -502,13 +514,9 @@ int slotlink_next_undeliverable(slotlink *ep, slotlink_undeliverable *out) {
 int slotlink_process(slotlink *ep) {
   ENTER(ep);
   drain_fd(ep->own_bell);
+  drain_fd(ep->wake_fd);
   control_read(ep);
-  /* Take what is there, then arm the flags; a cell that arrived meanwhile is taken too. */
-  for (int rounds = 0; rounds < 64 && ep->state != STATE_ENDED; rounds++) {
-    reader_service(ep);
-    int reading = ep->inbox_bytes < ep->max_inbox_bytes || ep->pending_count > 0;
-    if (!reading || reader_sleep(ep)) break;
-  }
+  reader_service(ep);
   if (ep->want_space && ep->state != STATE_ENDED) {
     uint32_t waiting = ep->layout.up_offset + DIRECTION_HEADER_WRITER_WAITING;
     mark_store(ep->mem, waiting, WAIT_FLAG_WAITING);
@@ -518,5 +526,7 @@ int slotlink_process(slotlink *ep) {
     }
   }
   if (ep->state == STATE_ENDED) return leave(ep, closed_error(ep));
+  /* Messages taken stay for slotlink_receive(); the descriptor stays readable while there are any. */
+  arm_for_loop(ep);
   return leave(ep, SLOTLINK_OK);
 }
