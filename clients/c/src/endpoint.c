@@ -65,6 +65,11 @@ void endpoint_end(slotlink *ep, int code, const char *message) {
   endpoint_notify(ep);
 }
 
+static void wake_loop(slotlink *ep) {
+  uint64_t one = 1;
+  if (write(ep->loop_fd, &one, sizeof one) < 0) (void)0; /* only fails with 2^64-2 wake-ups pending */
+}
+
 static void drain_fd(int fd) {
   uint64_t count;
   /* Non-blocking: EAGAIN means it was already reset. */
@@ -117,7 +122,10 @@ int endpoint_wait(slotlink *ep, int64_t deadline_ns, int want_space) {
     }
     if (n > 0) {
       /* A woken side reads its own doorbell to reset it, then re-examines both directions. */
-      if (pfd[0].revents) drain_fd(ep->own_bell);
+      if (pfd[0].revents) {
+        drain_fd(ep->own_bell);
+        if (ep->loop_used) wake_loop(ep); /* the doorbell was the event loop's too: tell it */
+      }
       if (pfd[2].revents) drain_fd(ep->wake_fd);
       if (pfd[1].revents) control_read(ep);
     }
@@ -136,10 +144,7 @@ int endpoint_wait(slotlink *ep, int64_t deadline_ns, int want_space) {
  */
 static void arm_for_loop(slotlink *ep) {
   if (ep->state == STATE_ENDED) return;
-  if (ep->inbox_head != NULL || !(ep->inbox_bytes < ep->max_inbox_bytes || ep->pending_count > 0) || !reader_sleep(ep)) {
-    uint64_t one = 1;
-    if (write(ep->wake_fd, &one, sizeof one) < 0) (void)0; /* only fails with 2^64-2 wake-ups pending */
-  }
+  if (ep->inbox_head != NULL || !(ep->inbox_bytes < ep->max_inbox_bytes || ep->pending_count > 0) || !reader_sleep(ep)) wake_loop(ep);
 }
 
 /* An inherited endpoint in a forked child: refuse, without touching the (parent's) mutex. */
@@ -241,7 +246,7 @@ static int send_common(slotlink *ep, int blocking, const char *to, const void *d
 
 static void free_endpoint(slotlink *ep, int owner) {
   if (ep->mem) munmap(ep->mem, ep->layout.total_bytes);
-  int fds[] = { ep->sock, ep->proxy_bell, ep->own_bell, ep->epfd, ep->wake_fd };
+  int fds[] = { ep->sock, ep->proxy_bell, ep->own_bell, ep->epfd, ep->wake_fd, ep->loop_fd };
   for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
     if (fds[i] >= 0) close(fds[i]);
   for (inbox_message *m = ep->inbox_head, *next; m; m = next) next = m->next, free(m);
@@ -273,7 +278,7 @@ int slotlink_connect_ex(slotlink **out, const char *name, const slotlink_options
   pthread_once(&atfork_once, install_atfork);
   slotlink *ep = calloc(1, sizeof *ep);
   if (ep == NULL) return fail(SLOTLINK_ERR_SYSCALL, "out of memory for an endpoint");
-  ep->sock = ep->proxy_bell = ep->own_bell = ep->epfd = ep->wake_fd = -1;
+  ep->sock = ep->proxy_bell = ep->own_bell = ep->epfd = ep->wake_fd = ep->loop_fd = -1;
   ep->fork_generation = atomic_load(&fork_generation);
   ep->next_request_id = 1;
   ep->max_inbox_bytes = o.max_inbox_bytes ? o.max_inbox_bytes : DEFAULT_MAX_INBOX;
@@ -287,7 +292,7 @@ int slotlink_connect_ex(slotlink **out, const char *name, const slotlink_options
   ep->undeliverable = calloc(UNDELIVERABLE_KEPT, sizeof *ep->undeliverable);
   int r;
   if (ep->ctl_buf == NULL || ep->undeliverable == NULL) r = fail(SLOTLINK_ERR_SYSCALL, "out of memory for an endpoint");
-  else if ((ep->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) r = fail_errno("creating the endpoint's wake-up eventfd");
+  else if ((ep->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0 || (ep->loop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) r = fail_errno("creating the endpoint's wake-up eventfds");
   else r = registration_connect(ep, name, &o);
   if (r == SLOTLINK_OK && (ep->r_copy = malloc(ep->layout.cell_data_bytes)) == NULL) r = fail(SLOTLINK_ERR_SYSCALL, "out of memory for a cell copy");
   if (r != SLOTLINK_OK) {
@@ -324,7 +329,16 @@ int slotlink_close(slotlink *ep) {
 const char *slotlink_address(const slotlink *ep) { return ep ? ep->address : ""; }
 const char *slotlink_node(const slotlink *ep) { return ep ? ep->node : ""; }
 size_t slotlink_max_message_bytes(const slotlink *ep) { return ep ? ep->layout.max_message_bytes : 0; }
-int slotlink_fd(const slotlink *ep) { return ep ? ep->epfd : -1; }
+int slotlink_fd(const slotlink *ep) {
+  if (ep == NULL) return -1;
+  slotlink *m = (slotlink *)ep;
+  if (!forked(m)) {
+    pthread_mutex_lock(&m->mu);
+    m->loop_used = 1;
+    pthread_mutex_unlock(&m->mu);
+  }
+  return ep->epfd;
+}
 void slotlink_free(void *p) { free(p); }
 void slotlink_message_free(slotlink_message *msg) { free(msg); }
 
@@ -514,7 +528,9 @@ int slotlink_next_undeliverable(slotlink *ep, slotlink_undeliverable *out) {
 int slotlink_process(slotlink *ep) {
   ENTER(ep);
   drain_fd(ep->own_bell);
-  drain_fd(ep->wake_fd);
+  drain_fd(ep->loop_fd);
+  /* A thread blocked in poll() may have been woken by the doorbell we just reset: it looks again. */
+  if (ep->poller) endpoint_notify(ep);
   control_read(ep);
   reader_service(ep);
   if (ep->want_space && ep->state != STATE_ENDED) {

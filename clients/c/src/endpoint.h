@@ -53,6 +53,8 @@ struct slotlink {
   int own_bell;           /* eventfd we wait on */
   int epfd;               /* slotlink_fd(): epoll over own_bell and sock */
   int wake_fd;            /* eventfd that wakes the poller when another thread changed something */
+  int loop_fd;            /* eventfd in epfd: the library's own "look again" for event loops */
+  int loop_used;          /* slotlink_fd() was asked for: keep the event loop told */
 
   uint8_t *mem;
   slot_layout layout;

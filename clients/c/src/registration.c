@@ -252,8 +252,8 @@ int registration_connect(slotlink *ep, const char *name, const slotlink_options 
   if (epoll_ctl(ep->epfd, EPOLL_CTL_ADD, ep->own_bell, &ev) < 0) return fail_errno("watching the doorbell");
   ev.data.fd = ep->sock;
   if (epoll_ctl(ep->epfd, EPOLL_CTL_ADD, ep->sock, &ev) < 0) return fail_errno("watching the registration socket");
-  ev.data.fd = ep->wake_fd; /* the library's own wake-ups: work it found before the loop slept */
-  if (epoll_ctl(ep->epfd, EPOLL_CTL_ADD, ep->wake_fd, &ev) < 0) return fail_errno("watching the wake-up eventfd");
+  ev.data.fd = ep->loop_fd; /* the library's own wake-ups: work it found before the loop slept */
+  if (epoll_ctl(ep->epfd, EPOLL_CTL_ADD, ep->loop_fd, &ev) < 0) return fail_errno("watching the wake-up eventfd");
   return SLOTLINK_OK;
 }
 
