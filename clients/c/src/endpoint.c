@@ -79,22 +79,27 @@ static void drain_fd(int fd) {
 
 int endpoint_wait(slotlink *ep, int64_t deadline_ns, int want_space) {
   if (deadline_ns >= 0 && now_ns() >= deadline_ns) return -1;
+  int reading = ep->inbox_bytes < ep->max_inbox_bytes || ep->pending_count > 0;
   if (ep->poller) {
-    /* Someone else watches the doorbell for everyone: sleep until told or until our deadline. */
+    /* Someone else watches the doorbell for everyone. If it did not ask the proxy for what we
+       need (data, or room), wake it so it asks again; then sleep until told or our deadline. */
+    if ((reading && !ep->poller_reading) || (want_space && !ep->poller_space)) endpoint_notify(ep);
+    ep->space_waiters += want_space; /* whoever polls next asks for room on our behalf */
     if (deadline_ns < 0) {
       pthread_cond_wait(&ep->cv, &ep->mu);
     } else {
       struct timespec ts = { (time_t)(deadline_ns / 1000000000), (long)(deadline_ns % 1000000000) };
       pthread_cond_timedwait(&ep->cv, &ep->mu, &ts);
     }
+    ep->space_waiters -= want_space;
     return 0;
   }
   /* Tell the proxy to ring (docs/slot-layout.md §3), re-checking after each flag so no wake-up is lost. */
   int sleep_ok = ep->state != STATE_ENDED;
-  int reading = ep->inbox_bytes < ep->max_inbox_bytes || ep->pending_count > 0;
   if (sleep_ok && reading && !reader_sleep(ep)) sleep_ok = 0;
   uint32_t waiting = ep->layout.up_offset + DIRECTION_HEADER_WRITER_WAITING;
-  if (sleep_ok && (want_space || ep->want_space)) {
+  int space = want_space || ep->want_space || ep->space_waiters > 0;
+  if (sleep_ok && space) {
     mark_store(ep->mem, waiting, WAIT_FLAG_WAITING);
     if (writer_has_space(ep) != 0) {
       mark_store(ep->mem, waiting, WAIT_FLAG_NOT_WAITING);
@@ -103,6 +108,8 @@ int endpoint_wait(slotlink *ep, int64_t deadline_ns, int want_space) {
   }
   if (sleep_ok) {
     ep->poller = 1;
+    ep->poller_reading = reading;
+    ep->poller_space = space;
     int timeout = -1;
     if (deadline_ns >= 0) {
       int64_t left = deadline_ns - now_ns();

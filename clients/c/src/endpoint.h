@@ -68,6 +68,9 @@ struct slotlink {
   int flushed_sent;
 
   int poller;             /* a thread is blocked in poll() for everyone */
+  int poller_reading;     /* ... having asked to be rung for data (READER_SLEEPING) */
+  int poller_space;       /* ... having asked to be rung for room (WRITER_WAITING) */
+  int space_waiters;      /* threads waiting for room in the slot */
   int writer_busy;        /* a thread is writing a message (the write lane) */
   int want_space;         /* a try_send found no room: ask to be rung when there is */
   unsigned checks;        /* calls since the control socket was last looked at */
