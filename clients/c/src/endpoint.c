@@ -79,6 +79,9 @@ static void drain_fd(int fd) {
 
 int endpoint_wait(slotlink *ep, int64_t deadline_ns, int want_space) {
   if (deadline_ns >= 0 && now_ns() >= deadline_ns) return -1;
+  /* Commit rule: nothing stays in a half-filled cell while anyone blocks. (Whoever writes
+     does so under the mutex, so the open cell is consistent here, even mid-message.) */
+  if (ep->state != STATE_ENDED) writer_flush(ep);
   int reading = ep->inbox_bytes < ep->max_inbox_bytes || ep->pending_count > 0;
   if (ep->poller) {
     /* Someone else watches the doorbell for everyone. If it did not ask the proxy for what we

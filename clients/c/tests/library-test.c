@@ -6,6 +6,7 @@
  *               when room is made; every message arrives in order
  *   async       slotlink_request_start / slotlink_request_result from one thread
  *   threads     requests from several threads at once while another thread receives
+ *   commit      a cell batched with SLOTLINK_MORE is committed before the endpoint blocks
  * Prints "ok NAME" or "not ok NAME: why" per check; exits 1 if any failed.
  */
 #include <poll.h>
@@ -181,6 +182,37 @@ static void test_threads(void) {
   slotlink_close(other);
 }
 
+struct bouncer {
+  slotlink *ep;
+};
+
+/* Receives one message and sends it back to its sender. */
+static void *bounce(void *arg) {
+  struct bouncer *b = arg;
+  slotlink_message *m;
+  if (slotlink_receive(b->ep, &m, 5000) == SLOTLINK_OK) {
+    slotlink_send(b->ep, m->from, m->data, m->len, 0);
+    slotlink_message_free(m);
+  }
+  return NULL;
+}
+
+/* A message batched with SLOTLINK_MORE is committed when the endpoint then blocks (receive). */
+static void test_commit_before_blocking(void) {
+  slotlink *a = must_connect("commit-a");
+  struct bouncer b = { must_connect("commit-b") };
+  pthread_t t;
+  pthread_create(&t, NULL, bounce, &b);
+  slotlink_send(a, "commit-b", "batched", 7, SLOTLINK_MORE); /* stays in the open cell... */
+  slotlink_message *m = NULL;
+  int rc = slotlink_receive(a, &m, 5000);                    /* ...until a blocks here */
+  CHECK("commit rule: a batched message is committed before the endpoint blocks", rc == SLOTLINK_OK && m && m->len == 7 && memcmp(m->data, "batched", 7) == 0, "receive gave %s", slotlink_code_name(rc));
+  slotlink_message_free(m);
+  pthread_join(t, NULL);
+  slotlink_close(a);
+  slotlink_close(b.ep);
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) {
     fprintf(stderr, "usage: %s SOCKET\n", argv[0]);
@@ -191,5 +223,6 @@ int main(int argc, char **argv) {
   test_event_loop();
   test_async_requests();
   test_threads();
+  test_commit_before_blocking();
   return failures ? 1 : 0;
 }
