@@ -7,9 +7,9 @@
  *
  * Each client is a real process driven over the conformance suite's line protocol
  * (test/conformance/driver.ts); what is timed runs inside it (round trips) or spans from the
- * first send to the receiver's count (throughput). Senders batch 64 messages per commit the
- * way each client batches (SLOTLINK_MORE in C and Python, a turn of the loop in Node), send
- * one payload over and over, and receivers only count. Prints medians over runs and ratios
+ * first send to the receiver's count (throughput). Senders batch as each client does for a
+ * stream (C and Python: SLOTLINK_MORE / more=True, so cells commit as they fill; Node: a turn
+ * of the event loop), send one payload over and over, and receivers only count. Prints medians over runs and ratios
  * against Node from the same run.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -49,11 +49,11 @@ try {
     for (const kind of order) {
       const p = pairs.get(kind)!;
       const n = MESSAGES[kind];
-      await p.tx.call('send', { to: `rx-${kind}`, count: Math.min(n, 10_000), size: 64, pattern: false }); // warm-up
+      await p.tx.call('send', { to: `rx-${kind}`, count: Math.min(n, 10_000), size: 64, pattern: false, batch: 0 }); // warm-up
       p.received += Math.min(n, 10_000);
       await p.rx.call('collect', { count: p.received });
       const t0 = process.hrtime.bigint();
-      const sent = p.tx.call('send', { to: `rx-${kind}`, count: n, size: 64, pattern: false });
+      const sent = p.tx.call('send', { to: `rx-${kind}`, count: n, size: 64, pattern: false, batch: 0 });
       p.received += n;
       const got = await p.rx.call('collect', { count: p.received, timeout: 120_000 });
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;

@@ -13,6 +13,8 @@ import { checkPayload, fillPayload } from '../helpers/payload.js';
 let ep: Endpoint | null = null;
 const perSender = new Map<string, number>();
 let received = 0;
+/** What a collect waits for: wake it only then, not per message. */
+let wanted = 0;
 const bad: string[] = [];
 let ended = false;
 const waiters: Array<() => void> = [];
@@ -32,7 +34,7 @@ function consume(): void {
       if (problem && bad.length < 10) bad.push(`from ${m.from}: ${problem}`);
       perSender.set(m.from, want + 1);
       received++;
-      for (const w of waiters.splice(0)) w();
+      if (received >= wanted && waiters.length > 0) for (const w of waiters.splice(0)) w();
     }
     // The iterator ends after the endpoint closed and everything it held was taken.
     ended = true;
@@ -63,7 +65,7 @@ const commands: Record<string, (a: any) => Promise<unknown>> = {
     fillPayload(buf, start);
     for (let i = 0; i < (a.count ?? 1); i++) {
       if (a.pattern !== false) fillPayload(buf, start + i);
-      if (!ep!.trySend(a.to, buf)) await ep!.send(a.to, Buffer.from(buf));
+      while (!ep!.trySend(a.to, buf)) await ep!.writable(); // as a streaming Node sender does (bench/peer.ts)
     }
     return { sent: a.count ?? 1 };
   },
@@ -125,12 +127,14 @@ const commands: Record<string, (a: any) => Promise<unknown>> = {
   },
   async collect(a) {
     const deadline = Date.now() + (a.timeout ?? 30_000);
-    while (received < (a.count ?? 0) && !ended && Date.now() < deadline) {
+    wanted = a.count ?? 0;
+    while (received < wanted && !ended && Date.now() < deadline) {
       await new Promise<void>((r) => {
         waiters.push(r);
         setTimeout(r, Math.max(0, deadline - Date.now())).unref();
       });
     }
+    wanted = 0;
     return { received, perSender: Object.fromEntries(perSender), bad };
   },
   async stats() {

@@ -31,6 +31,7 @@ static int verify = 1;   /* check each message's sequence and pattern (benchmark
 static struct { char from[SLOTLINK_MAX_ADDRESS + 1]; uint64_t next; } senders[MAX_SENDERS];
 static int sender_count;
 static uint64_t received;
+static uint64_t wanted; /* what a collect waits for: wake it only then, not per message */
 static char bad[MAX_BAD][300];
 static int bad_count;
 static int ended;
@@ -91,7 +92,7 @@ static void on_message(slotlink_message *m) {
     senders[s].next++;
   }
   received++;
-  pthread_cond_broadcast(&cv);
+  if (wanted && received >= wanted) pthread_cond_broadcast(&cv);
   pthread_mutex_unlock(&mu);
 }
 
@@ -134,14 +135,14 @@ static int flag(const json_doc *d, const char *path, int dflt) {
   return f ? f->boolean : dflt;
 }
 
-/* Sends `count` patterned messages, batching 64 per commit (SLOTLINK_MORE) as a busy worker would. */
-static int send_many(const char *to, uint64_t count, size_t size, uint64_t start, int pattern) {
+/* Sends `count` patterned messages, committing every `batch` (SLOTLINK_MORE between; 0: cells commit as they fill). */
+static int send_many(const char *to, uint64_t count, size_t size, uint64_t start, int pattern, uint64_t batch) {
   uint8_t *buf = malloc(size < 4 ? 4 : size);
   int rc = SLOTLINK_OK;
   fill_payload(buf, size, (uint32_t)start);
   for (uint64_t i = 0; i < count && rc == SLOTLINK_OK; i++) {
     if (pattern) fill_payload(buf, size, (uint32_t)(start + i));
-    int more = (i % 64 != 63) && i + 1 < count;
+    int more = (batch == 0 || i % batch != batch - 1) && i + 1 < count;
     rc = slotlink_send(ep, to, buf, size, more ? SLOTLINK_MORE : 0);
   }
   free(buf);
@@ -188,7 +189,7 @@ static void command(long id, const char *cmd, const json_doc *d) {
     emit("{\"id\":%ld,\"ok\":true,\"result\":{\"address\":\"%s\",\"pid\":%d}}", id, slotlink_address(ep), (int)getpid());
   } else if (strcmp(cmd, "send") == 0) {
     uint64_t count = (uint64_t)num(d, "args.count", 1);
-    int rc = send_many(json_string(d, "args.to"), count, (size_t)num(d, "args.size", 64), (uint64_t)num(d, "args.start", 0), flag(d, "args.pattern", 1));
+    int rc = send_many(json_string(d, "args.to"), count, (size_t)num(d, "args.size", 64), (uint64_t)num(d, "args.start", 0), flag(d, "args.pattern", 1), (uint64_t)num(d, "args.batch", 64));
     if (rc != SLOTLINK_OK) return reply_error(id, rc);
     emit("{\"id\":%ld,\"ok\":true,\"result\":{\"sent\":%llu}}", id, (unsigned long long)count);
   } else if (strcmp(cmd, "trySend") == 0) {
@@ -262,8 +263,10 @@ static void command(long id, const char *cmd, const json_doc *d) {
     deadline.tv_nsec += (timeout % 1000) * 1000000;
     if (deadline.tv_nsec >= 1000000000) deadline.tv_sec++, deadline.tv_nsec -= 1000000000;
     pthread_mutex_lock(&mu);
+    wanted = count;
     while (received < count && !ended && pthread_cond_timedwait(&cv, &mu, &deadline) == 0) {
     }
+    wanted = 0;
     char out[8192];
     size_t n = (size_t)snprintf(out, sizeof out, "{\"id\":%ld,\"ok\":true,\"result\":{\"received\":%llu,\"perSender\":{", id, (unsigned long long)received);
     for (int s = 0; s < sender_count; s++) n += (size_t)snprintf(out + n, sizeof out - n, "%s\"%s\":%llu", s ? "," : "", senders[s].from, (unsigned long long)senders[s].next);

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import threading
 from typing import Iterator, List, NamedTuple, Optional, Union
 
 from ._lib import (
@@ -102,6 +103,8 @@ class Endpoint:
     def __init__(self, handle: int) -> None:
         self._ep: Optional[int] = handle
         self._pid = os.getpid()
+        self._tls = threading.local()  # each thread's out-pointer for slotlink_receive
+        self._senders: dict = {}  # sender addresses decoded once
         self.address: str = lib.slotlink_address(handle).decode()
         """This process's own address, ``name~slotId.generation@node``."""
         self.node: str = lib.slotlink_node(handle).decode()
@@ -170,22 +173,38 @@ class Endpoint:
         Returns None when nothing came in time. Raises Error SLOTLINK_ERR_CLOSED once the
         endpoint has ended and everything committed to it was taken (see :attr:`close_reason`).
         """
+        tls = self._tls
+        ref = getattr(tls, "ref", None)
+        if ref is None:
+            tls.out = ctypes.POINTER(MessageStruct)()
+            ref = tls.ref = ctypes.byref(tls.out)
+        handle = self._handle()
         left = _timeout_ms(timeout)
-        out = ctypes.POINTER(MessageStruct)()
+        # Waits in slices, so Ctrl-C (signals) reach Python while it is blocked.
+        slice_ms = _WAIT_SLICE_MS if left < 0 or left > _WAIT_SLICE_MS else left
         while True:
-            # Wait in slices so Ctrl-C (signals) reach Python while blocked.
-            slice_ms = _WAIT_SLICE_MS if left < 0 or left > _WAIT_SLICE_MS else left
-            rc = self._check(lib.slotlink_receive(self._handle(), ctypes.byref(out), slice_ms))
+            rc = lib.slotlink_receive(handle, ref, slice_ms)
             if rc == SLOTLINK_OK:
-                m = out.contents
-                try:
-                    return Message(self, m.sender.decode("ascii"), ctypes.string_at(m.data, m.len), bool(m.is_request), m.request_id)
-                finally:
-                    lib.slotlink_message_free(out)
+                return self._take(tls.out)
+            self._check(rc)
             if left >= 0:
                 left -= slice_ms
                 if left <= 0:
                     return None
+                slice_ms = min(slice_ms, left)
+
+    def _take(self, out) -> Message:
+        m = out.contents
+        try:
+            raw = m.sender
+            sender = self._senders.get(raw)
+            if sender is None:
+                if len(self._senders) > 1024:
+                    self._senders.clear()
+                sender = self._senders[raw] = raw.decode("ascii")
+            return Message(self, sender, ctypes.string_at(m.data, m.len), bool(m.is_request), m.request_id)
+        finally:
+            lib.slotlink_message_free(out)
 
     def __iter__(self) -> Iterator[Message]:
         """Messages in arrival order, blocking for each; ends when the endpoint ends."""

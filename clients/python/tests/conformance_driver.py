@@ -25,6 +25,7 @@ respond_mode: str | None = None
 verify = True  # check each message's sequence and pattern (benchmarks turn it off)
 per_sender: dict[str, int] = {}
 received = 0
+wanted = 0  # what a collect waits for: wake it only then, not per message
 bad: list[str] = []
 ended = False
 stop_sending = threading.Event()
@@ -77,7 +78,8 @@ def on_message(m: slotlink.Message) -> None:
             bad.append(f"from {m.sender}: {problem}")
         per_sender[m.sender] = want + 1
         received += 1
-        state.notify_all()
+        if wanted and received >= wanted:
+            state.notify_all()
 
 
 def receiver() -> None:
@@ -102,10 +104,11 @@ def receiver() -> None:
         state.notify_all()
 
 
-def send_many(to: str, count: int, size: int, start: int, pattern: bool) -> None:
+def send_many(to: str, count: int, size: int, start: int, pattern: bool, batch: int) -> None:
+    """Commits every `batch` messages (more=True between; 0: cells commit as they fill)."""
     same = fill_payload(size, start)
     for i in range(count):
-        more = (i % 64 != 63) and i + 1 < count
+        more = (batch == 0 or i % batch != batch - 1) and i + 1 < count
         ep.send(to, fill_payload(size, start + i) if pattern else same, more=more)
 
 
@@ -125,7 +128,7 @@ def send_forever(to: str, size: int, report: int) -> None:
 
 
 def command(cmd: str, a: dict) -> dict:
-    global ep, respond_mode, verify
+    global ep, respond_mode, verify, wanted
     if cmd == "connect":
         respond_mode = a.get("respond")
         verify = a.get("verify", True)
@@ -134,7 +137,7 @@ def command(cmd: str, a: dict) -> dict:
             threading.Thread(target=receiver, daemon=True).start()
         return {"address": ep.address, "pid": os.getpid()}
     if cmd == "send":
-        send_many(a["to"], int(a.get("count", 1)), int(a.get("size", 64)), int(a.get("start", 0)), a.get("pattern", True))
+        send_many(a["to"], int(a.get("count", 1)), int(a.get("size", 64)), int(a.get("start", 0)), a.get("pattern", True), int(a.get("batch", 64)))
         return {"sent": int(a.get("count", 1))}
     if cmd == "trySend":
         return {"accepted": ep.try_send(a["to"], fill_payload(64, int(a.get("start", 0))))}
@@ -166,8 +169,10 @@ def command(cmd: str, a: dict) -> dict:
     if cmd == "collect":
         deadline = time.monotonic() + float(a.get("timeout", 30000)) / 1000
         with state:
-            while received < int(a.get("count", 0)) and not ended and time.monotonic() < deadline:
+            wanted = int(a.get("count", 0))
+            while received < wanted and not ended and time.monotonic() < deadline:
                 state.wait(max(0.0, deadline - time.monotonic()))
+            wanted = 0
             return {"received": received, "perSender": dict(per_sender), "bad": list(bad)}
     if cmd == "stats":
         s = ep.stats()
