@@ -21,7 +21,7 @@ import ctypes
 from typing import AsyncIterator, Dict, List, Optional
 
 from ._lib import SLOTLINK_AGAIN, SLOTLINK_MORE, SLOTLINK_OK, lib
-from .endpoint import Data, Endpoint, Message, Undeliverable, _bytes
+from .endpoint import Data, Endpoint, Message, Undeliverable, _address, _bytes
 from .errors import Error, code_name, last_error
 
 _CLOSED = "SLOTLINK_ERR_CLOSED"
@@ -130,7 +130,7 @@ class AsyncEndpoint:
         payload = _bytes(data)
         rid = ctypes.c_uint32()
         while True:
-            rc = lib.slotlink_request_start(self.endpoint._handle(), to.encode("ascii"), payload, len(payload), SLOTLINK_MORE, ctypes.byref(rid))
+            rc = lib.slotlink_request_start(self.endpoint._handle(), _address(to), payload, len(payload), SLOTLINK_MORE, ctypes.byref(rid))
             if rc == SLOTLINK_OK:
                 break
             if rc != SLOTLINK_AGAIN:

@@ -34,6 +34,23 @@ def _bytes(data: Data) -> bytes:
     raise TypeError("message data must be bytes, bytearray, memoryview or str")
 
 
+_addresses: dict = {}
+
+
+def _address(to: str) -> bytes:
+    """`to` as the ASCII bytes libslotlink takes (it checks the form); cached, as sends repeat destinations."""
+    raw = _addresses.get(to)
+    if raw is None:
+        try:
+            raw = to.encode("ascii")
+        except (AttributeError, UnicodeEncodeError):
+            raise Error("SLOTLINK_ERR_INVALID_ADDRESS", f"invalid address {to!r}: expected \"name\" or \"name@node\" (ASCII)") from None
+        if len(_addresses) > 1024:
+            _addresses.clear()
+        _addresses[to] = raw
+    return raw
+
+
 def _timeout_ms(timeout: Optional[float]) -> int:
     if timeout is None:
         return -1
@@ -137,12 +154,12 @@ class Endpoint:
         A destination nobody holds is reported later by :meth:`undeliverable`.
         """
         payload = _bytes(data)
-        self._check(lib.slotlink_send(self._handle(), to.encode("ascii"), payload, len(payload), SLOTLINK_MORE if more else 0))
+        self._check(lib.slotlink_send(self._handle(), _address(to), payload, len(payload), SLOTLINK_MORE if more else 0))
 
     def try_send(self, to: str, data: Data, *, more: bool = False) -> bool:
         """Sends only if the slot has room for the whole message now; False otherwise (nothing sent)."""
         payload = _bytes(data)
-        rc = self._check(lib.slotlink_try_send(self._handle(), to.encode("ascii"), payload, len(payload), SLOTLINK_MORE if more else 0))
+        rc = self._check(lib.slotlink_try_send(self._handle(), _address(to), payload, len(payload), SLOTLINK_MORE if more else 0))
         return rc == SLOTLINK_OK
 
     def flush(self) -> None:
@@ -159,7 +176,7 @@ class Endpoint:
         payload = _bytes(data)
         reply = ctypes.c_void_p()
         size = ctypes.c_size_t()
-        self._check(lib.slotlink_request(self._handle(), to.encode("ascii"), payload, len(payload), _timeout_ms(timeout), ctypes.byref(reply), ctypes.byref(size)))
+        self._check(lib.slotlink_request(self._handle(), _address(to), payload, len(payload), _timeout_ms(timeout), ctypes.byref(reply), ctypes.byref(size)))
         try:
             return ctypes.string_at(reply, size.value) if size.value else b""
         finally:
