@@ -7,10 +7,15 @@
  *   async       slotlink_request_start / slotlink_request_result from one thread
  *   threads     requests from several threads at once while another thread receives
  *   commit      a cell batched with SLOTLINK_MORE is committed before the endpoint blocks
+ *   hostile     what this process finds in its own slot's down direction is checked: a bad
+ *               mark, a READABLE cell still WRITABLE, a bad sequence, a bad record each end
+ *               the endpoint with SLOTLINK_ERR_BAD_SLOT / SLOTLINK_ERR_BAD_RECORD
  * Prints "ok NAME" or "not ok NAME: why" per check; exits 1 if any failed.
  */
+#include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,6 +218,69 @@ static void test_commit_before_blocking(void) {
   slotlink_close(b.ep);
 }
 
+/* This process's mapping of its slot, found by the memfd's name ("slotlink-slot-ID.GEN") in /proc/self/maps. */
+static uint8_t *own_slot(slotlink *ep) {
+  const char *tilde = strchr(slotlink_address(ep), '~');
+  char want[64];
+  snprintf(want, sizeof want, "memfd:slotlink-slot-%.*s ", (int)strcspn(tilde + 1, "@"), tilde + 1);
+  FILE *f = fopen("/proc/self/maps", "r");
+  char line[512];
+  uint8_t *base = NULL;
+  while (f && fgets(line, sizeof line, f)) {
+    if (strstr(line, want) && strstr(line, "rw-s")) {
+      base = (uint8_t *)(uintptr_t)strtoull(line, NULL, 16);
+      break;
+    }
+  }
+  if (f) fclose(f);
+  return base;
+}
+
+static uint32_t u32_at(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static void set_u32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+static void set_mark(uint8_t *p, int32_t v) { atomic_store((_Atomic int32_t *)(void *)p, v); }
+
+enum { HOSTILE_MARK, HOSTILE_BOTH_MARKS, HOSTILE_SEQUENCE, HOSTILE_RECORD };
+
+/* Writes something the layout forbids into the down direction's first cell, as a broken proxy could. */
+static void hostile(int what, const char *name, int want_code, const char *want_words) {
+  char reg[32];
+  snprintf(reg, sizeof reg, "hostile-%d", what);
+  slotlink *ep = must_connect(reg);
+  uint8_t *slot = own_slot(ep);
+  if (slot == NULL) {
+    CHECK(name, 0, "no mapping of this process's slot found in /proc/self/maps");
+    slotlink_close(ep);
+    return;
+  }
+  uint8_t *cell = slot + u32_at(slot + 28) + 128; /* downOffset + direction header: cell 0 */
+  switch (what) {
+    case HOSTILE_MARK:
+      set_mark(cell + 4, 7);
+      break;
+    case HOSTILE_BOTH_MARKS: /* READABLE, but the writer's mark still says WRITABLE */
+      set_mark(cell + 4, 1);
+      break;
+    case HOSTILE_SEQUENCE:
+      set_u32(cell + 8, 32), set_u32(cell + 12, 1), set_u32(cell + 16, 5);
+      set_mark(cell + 0, 1), set_mark(cell + 4, 1);
+      break;
+    case HOSTILE_RECORD: /* one record whose recordBytes runs far past the cell */
+      memset(cell + 64, 0, 32);
+      set_u32(cell + 64, 1u << 30), cell[64 + 4] = 1, cell[64 + 5] = 3, cell[64 + 6] = 1, cell[64 + 24] = 'x';
+      set_u32(cell + 8, 32), set_u32(cell + 12, 1), set_u32(cell + 16, 0);
+      set_mark(cell + 0, 1), set_mark(cell + 4, 1);
+      break;
+  }
+  slotlink_message *m = NULL;
+  int rc = slotlink_receive(ep, &m, 0);
+  int code = slotlink_end_code(ep);
+  CHECK(name, rc == SLOTLINK_ERR_CLOSED && code == want_code && strstr(slotlink_last_error(), want_words) != NULL,
+        "receive gave %s, end code %s", slotlink_code_name(rc), slotlink_code_name(code));
+  slotlink_message_free(m);
+  slotlink_close(ep);
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) {
     fprintf(stderr, "usage: %s SOCKET\n", argv[0]);
@@ -224,5 +292,9 @@ int main(int argc, char **argv) {
   test_async_requests();
   test_threads();
   test_commit_before_blocking();
+  hostile(HOSTILE_MARK, "hostile: a mark holding 7 ends the endpoint (BAD_SLOT)", SLOTLINK_ERR_BAD_SLOT, "reader mark holds 7");
+  hostile(HOSTILE_BOTH_MARKS, "hostile: a READABLE cell still WRITABLE ends the endpoint (BAD_SLOT)", SLOTLINK_ERR_BAD_SLOT, "writer mark holds 0");
+  hostile(HOSTILE_SEQUENCE, "hostile: a cell out of sequence ends the endpoint (BAD_SLOT)", SLOTLINK_ERR_BAD_SLOT, "sequence 5, expected 0");
+  hostile(HOSTILE_RECORD, "hostile: a record running past its cell ends the endpoint (BAD_RECORD)", SLOTLINK_ERR_BAD_RECORD, "recordBytes 1073741824 runs past");
   return failures ? 1 : 0;
 }
