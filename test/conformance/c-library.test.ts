@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import { ROOT } from './driver.js';
 import { Host } from './rig.js';
 
-test('c: fork, event loop, async requests and threads (library-test.c)', async () => {
+test('c: fork, event loop, async requests, threads, the commit rule and hostile input (library-test.c)', async () => {
   const host = await Host.start();
   try {
     const r = spawnSync(join(ROOT, 'clients/c/build/library-test'), [host.socket], { encoding: 'utf8', timeout: 60_000 });

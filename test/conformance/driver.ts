@@ -18,9 +18,9 @@ import { fileURLToPath } from 'node:url';
 /** The repository's root, from dist/test/conformance/. */
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const C_LIBRARY = join(ROOT, 'clients/c/libslotlink.so');
-const C_DRIVER = join(ROOT, 'clients/c/build/conformance-driver');
-const PY_DRIVER = join(ROOT, 'clients/python/tests/conformance_driver.py');
-const NODE_DRIVER = fileURLToPath(new URL('./node-driver.js', import.meta.url));
+export const C_DRIVER = join(ROOT, 'clients/c/build/conformance-driver');
+export const PY_DRIVER = join(ROOT, 'clients/python/tests/conformance_driver.py');
+export const NODE_DRIVER = fileURLToPath(new URL('./node-driver.js', import.meta.url));
 
 export type ClientKind = 'node' | 'c' | 'python';
 export const KINDS: ClientKind[] = ['node', 'c', 'python'];
@@ -83,19 +83,17 @@ export class Driver {
   }
 
   /** Starts a driver of `kind` and waits until it is ready for commands. */
-  static async start(kind: ClientKind): Promise<Driver> {
-    let child: ChildProcess;
-    const stdio: ['pipe', 'pipe', 'pipe'] = ['pipe', 'pipe', 'pipe'];
-    if (kind === 'node') {
-      child = spawn(process.execPath, [NODE_DRIVER], { stdio });
-    } else if (kind === 'c') {
-      checkBuilt();
-      child = spawn(C_DRIVER, [], { stdio });
-    } else {
-      checkBuilt();
-      // The package straight from the source tree, over the library just built: no venv needed.
-      child = spawn('python3', ['-u', PY_DRIVER], { stdio, env: { ...process.env, PYTHONPATH: join(ROOT, 'clients/python'), SLOTLINK_LIBRARY: C_LIBRARY } });
-    }
+  static start(kind: ClientKind): Promise<Driver> {
+    if (kind === 'node') return Driver.launch(kind, process.execPath, [NODE_DRIVER]);
+    checkBuilt();
+    if (kind === 'c') return Driver.launch(kind, C_DRIVER, []);
+    // The package straight from the source tree, over the library just built: no venv needed.
+    return Driver.launch(kind, 'python3', ['-u', PY_DRIVER], { ...process.env, PYTHONPATH: join(ROOT, 'clients/python'), SLOTLINK_LIBRARY: C_LIBRARY });
+  }
+
+  /** Starts `command args` as a driver of `kind` (e.g. under another user) and waits until it is ready. */
+  static async launch(kind: ClientKind, command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Driver> {
+    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
     const d = new Driver(kind, child);
     await Promise.race([
       d.waitFor((e) => e.event === 'ready'),

@@ -1,8 +1,9 @@
 /**
  * Conformance: registration and each refusal a client can provoke, for every client (Node,
  * C, Python), against a real proxy. Each refusal arrives with the same SLOTLINK_ERR_* code.
- * (NOT_PERMITTED needs another user, PROXY_SHUTDOWN a hello racing the proxy's stop: those
- * two are covered for the proxy by test/registration-errors.test.ts.)
+ * NOT_PERMITTED needs another user: not-permitted.test.ts. PROXY_SHUTDOWN needs a hello
+ * arriving after the proxy began to stop but on a connection it accepted before: no client
+ * can time that from outside.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
