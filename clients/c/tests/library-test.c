@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "../slotlink.h"
+#include "../src/layout.h" /* offsets and states, to write what the layout forbids */
 
 static const char *sock;
 static int failures;
@@ -253,23 +254,26 @@ static void hostile(int what, const char *name, int want_code, const char *want_
     slotlink_close(ep);
     return;
   }
-  uint8_t *cell = slot + u32_at(slot + 28) + 128; /* downOffset + direction header: cell 0 */
+  uint8_t *cell = slot + u32_at(slot + SLOT_HEADER_DOWN_OFFSET) + DIRECTION_HEADER_SIZE; /* down cell 0 */
+  uint8_t *record = cell + CELL_HEADER_SIZE;
   switch (what) {
     case HOSTILE_MARK:
-      set_mark(cell + 4, 7);
+      set_mark(cell + CELL_HEADER_READER_MARK, 7);
       break;
     case HOSTILE_BOTH_MARKS: /* READABLE, but the writer's mark still says WRITABLE */
-      set_mark(cell + 4, 1);
+      set_mark(cell + CELL_HEADER_READER_MARK, READER_MARK_READABLE);
       break;
     case HOSTILE_SEQUENCE:
-      set_u32(cell + 8, 32), set_u32(cell + 12, 1), set_u32(cell + 16, 5);
-      set_mark(cell + 0, 1), set_mark(cell + 4, 1);
+      set_u32(cell + CELL_HEADER_USED_BYTES, 32), set_u32(cell + CELL_HEADER_RECORD_COUNT, 1), set_u32(cell + CELL_HEADER_SEQUENCE, 5);
+      set_mark(cell + CELL_HEADER_WRITER_MARK, WRITER_MARK_NOT_WRITABLE), set_mark(cell + CELL_HEADER_READER_MARK, READER_MARK_READABLE);
       break;
     case HOSTILE_RECORD: /* one record whose recordBytes runs far past the cell */
-      memset(cell + 64, 0, 32);
-      set_u32(cell + 64, 1u << 30), cell[64 + 4] = 1, cell[64 + 5] = 3, cell[64 + 6] = 1, cell[64 + 24] = 'x';
-      set_u32(cell + 8, 32), set_u32(cell + 12, 1), set_u32(cell + 16, 0);
-      set_mark(cell + 0, 1), set_mark(cell + 4, 1);
+      memset(record, 0, 32);
+      set_u32(record + RECORD_HEADER_RECORD_BYTES, 1u << 30);
+      record[RECORD_HEADER_KIND] = RECORD_KIND_SEND, record[RECORD_HEADER_FLAGS] = RECORD_WHOLE;
+      record[RECORD_HEADER_ADDRESS_BYTES] = 1, record[RECORD_HEADER_SIZE] = 'x';
+      set_u32(cell + CELL_HEADER_USED_BYTES, 32), set_u32(cell + CELL_HEADER_RECORD_COUNT, 1), set_u32(cell + CELL_HEADER_SEQUENCE, 0);
+      set_mark(cell + CELL_HEADER_WRITER_MARK, WRITER_MARK_NOT_WRITABLE), set_mark(cell + CELL_HEADER_READER_MARK, READER_MARK_READABLE);
       break;
   }
   slotlink_message *m = NULL;
