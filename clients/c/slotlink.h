@@ -246,6 +246,17 @@ SLOTLINK_API int slotlink_receive(slotlink *ep, slotlink_message **msg, int time
 SLOTLINK_API void slotlink_message_free(slotlink_message *msg);
 
 /**
+ * Like slotlink_receive(), but takes up to `max` messages that are ready at once into
+ * msgs[0..*count) (waiting up to `timeout_ms` for the first): fewer calls for bindings such
+ * as Python's, where each call costs more than the work. Same results; free each message
+ * with slotlink_message_free(), or all of them with slotlink_messages_free().
+ */
+SLOTLINK_API int slotlink_receive_many(slotlink *ep, slotlink_message **msgs, size_t max, size_t *count, int timeout_ms);
+
+/** Frees msgs[0..count) (from slotlink_receive_many()). */
+SLOTLINK_API void slotlink_messages_free(slotlink_message **msgs, size_t count);
+
+/**
  * Answers request `request` with `len` bytes (to the exact process that asked). Answer each
  * request once. SLOTLINK_ERR_INVALID_ADDRESS if `request` is not a request; otherwise as
  * slotlink_send() (blocks while the slot is full).

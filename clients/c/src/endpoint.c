@@ -492,25 +492,33 @@ void slotlink_request_cancel(slotlink *ep, uint32_t id) {
 
 /* ---- receiving ---- */
 
-int slotlink_receive(slotlink *ep, slotlink_message **msg, int timeout_ms) {
+/* Pops one message from the inbox (locked); NULL when it is empty. */
+static slotlink_message *inbox_pop(slotlink *ep) {
+  inbox_message *m = ep->inbox_head;
+  if (m == NULL) return NULL;
+  ep->inbox_head = m->next;
+  if (ep->inbox_head == NULL) ep->inbox_tail = NULL;
+  ep->inbox_bytes -= m->bytes;
+  m->next = NULL;
+  return &m->pub;
+}
+
+int slotlink_receive_many(slotlink *ep, slotlink_message **msgs, size_t max, size_t *count, int timeout_ms) {
   ENTER(ep);
-  if (msg == NULL) return leave(ep, fail(SLOTLINK_ERR_CONFIG, "slotlink_receive: msg is NULL"));
-  *msg = NULL;
+  if (count) *count = 0;
+  if (msgs == NULL || max == 0 || count == NULL) return leave(ep, fail(SLOTLINK_ERR_CONFIG, "slotlink_receive_many: msgs, max and count must be given"));
   int64_t deadline = deadline_after(timeout_ms);
   int looked = 0;
   for (;;) {
-    inbox_message *m = ep->inbox_head;
-    if (m == NULL && !looked) {
+    if (ep->inbox_head == NULL && !looked) {
       reader_service(ep); /* committed cells are read without waiting for a doorbell */
       looked = 1;
       continue;
     }
-    if (m != NULL) {
-      ep->inbox_head = m->next;
-      if (ep->inbox_head == NULL) ep->inbox_tail = NULL;
-      ep->inbox_bytes -= m->bytes;
-      m->next = NULL;
-      *msg = &m->pub;
+    if (ep->inbox_head != NULL) {
+      size_t n = 0;
+      while (n < max && (msgs[n] = inbox_pop(ep)) != NULL) n++;
+      *count = n;
       maybe_check_control(ep);
       return leave(ep, SLOTLINK_OK);
     }
@@ -524,6 +532,17 @@ int slotlink_receive(slotlink *ep, slotlink_message **msg, int timeout_ms) {
     }
     if (endpoint_wait(ep, deadline, 0) < 0) return leave(ep, SLOTLINK_AGAIN);
   }
+}
+
+int slotlink_receive(slotlink *ep, slotlink_message **msg, int timeout_ms) {
+  if (msg == NULL) return fail(SLOTLINK_ERR_CONFIG, "slotlink_receive: msg is NULL");
+  *msg = NULL;
+  size_t count;
+  return slotlink_receive_many(ep, msg, 1, &count, timeout_ms);
+}
+
+void slotlink_messages_free(slotlink_message **msgs, size_t count) {
+  for (size_t i = 0; i < count; i++) free(msgs[i]);
 }
 
 int slotlink_next_undeliverable(slotlink *ep, slotlink_undeliverable *out) {

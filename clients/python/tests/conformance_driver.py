@@ -84,17 +84,13 @@ def on_message(m: slotlink.Message) -> None:
 
 def receiver() -> None:
     global ended
-    n = 0
     while True:
         try:
-            m = ep.receive(timeout=0.1)
+            batch = ep.receive_many(256, timeout=0.1)
         except slotlink.Error:
             break
-        if m is not None:
+        for m in batch:
             on_message(m)
-            n += 1
-            if n % 256:
-                continue
         report_undeliverable()
     report_undeliverable()
     reason = ep.close_reason

@@ -55,6 +55,19 @@ class BlockingEndpoint(unittest.TestCase):
             self.assertTrue(all(g[0] == client.address for g in got))
             self.assertEqual([g[2] for g in got], [False, False, True])
 
+    def test_receive_many_takes_what_is_ready_in_order(self):
+        with slotlink.connect("py-many-rx", socket=SOCKET) as rx, slotlink.connect("py-many-tx", socket=SOCKET) as tx:
+            for i in range(500):
+                tx.send("py-many-rx", str(i), more=True)
+            tx.flush()
+            got = []
+            while len(got) < 500:
+                batch = rx.receive_many(128, timeout=5.0)
+                self.assertTrue(0 < len(batch) <= 128)
+                got.extend(batch)
+            self.assertEqual([m.data for m in got], [str(i).encode() for i in range(500)])
+            self.assertEqual(rx.receive_many(16, timeout=0.05), [])
+
     def test_a_forked_child_connects_anew(self):
         ep = slotlink.connect("py-parent", socket=SOCKET)
         pid = os.fork()
