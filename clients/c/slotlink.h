@@ -263,7 +263,7 @@ SLOTLINK_API void slotlink_messages_free(slotlink_message **msgs, size_t count);
  */
 SLOTLINK_API int slotlink_reply(slotlink *ep, const slotlink_message *request, const void *data, size_t len, int flags);
 
-/** Answers request `request` with an error: the requester's request fails with `code` and `message`. */
+/** Answers request `request` with an error: the requester's request fails with `code` and `message` (its first 500 bytes). */
 SLOTLINK_API int slotlink_reply_error(slotlink *ep, const slotlink_message *request, int code, const char *message, int flags);
 
 /** A send that could not be delivered (the proxy's ERROR record without a request id). */

@@ -405,9 +405,11 @@ int slotlink_reply(slotlink *ep, const slotlink_message *request, const void *da
 
 int slotlink_reply_error(slotlink *ep, const slotlink_message *request, int code, const char *message, int flags) {
   ENTER(ep);
-  char payload[1200], quoted[1100];
+  char payload[3200], quoted[3100], text[512];
   if (code <= SLOTLINK_AGAIN || code >= SLOTLINK_CODE_COUNT) code = SLOTLINK_ERR_REMOTE;
-  if (json_quote(quoted, sizeof quoted, message ? message : "") < 0) snprintf(quoted, sizeof quoted, "\"(message too long)\"");
+  /* Quoting may grow text up to 6x (\u00XX): long messages keep their first 500 bytes. */
+  snprintf(text, sizeof text, "%.500s", message ? message : "");
+  json_quote(quoted, sizeof quoted, text);
   int n = snprintf(payload, sizeof payload, "{\"code\":\"%s\",\"message\":%s}", slotlink_code_name(code), quoted);
   return leave(ep, answer(ep, request, RECORD_KIND_ERROR, payload, (size_t)n, flags));
 }

@@ -11,7 +11,8 @@
                 msg.reply(b"ok")
 
 Sends and requests started in one turn of the loop share cells and are committed at the
-end of the turn (as the Node client does). The loop is woken through slotlink_fd(): by the
+end of the turn (as the Node client does). ``msg.reply()`` is the blocking endpoint's: it
+returns at once unless the slot is full. The loop is woken through slotlink_fd(): by the
 proxy's doorbell, the registration socket, or the library itself.
 """
 from __future__ import annotations
