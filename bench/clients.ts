@@ -6,7 +6,7 @@
  *   make -C clients/c all driver && node dist/bench/clients.js [--runs 3] [--hops 2000] [--quick]
  *
  * Each client is a real process driven over the conformance suite's line protocol
- * (test/conformance/driver.ts); what is timed runs inside it (round trips) or spans from the
+ * (bench/client-driver.ts); what is timed runs inside it (round trips) or spans from the
  * first send to the receiver's count (throughput). Senders batch as each client does for a
  * stream (C and Python: SLOTLINK_MORE / more=True, so cells commit as they fill; Node: a turn
  * of the event loop), send one payload over and over, and receivers only count. Prints medians over runs and ratios
@@ -17,7 +17,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startProxyProcess } from '../src/cli/proxy-process.js';
-import { Driver, KINDS, type ClientKind } from '../test/conformance/driver.js';
+import { Driver, KINDS, type ClientKind } from './client-driver.js';
 import { fmt, median } from './stats.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string' }, hops: { type: 'string' }, quick: { type: 'boolean' }, json: { type: 'boolean' } } });
