@@ -122,9 +122,31 @@ static Napi::Value PeerCred(const Napi::CallbackInfo& info) {
   return result;
 }
 
+// peerGroups(fd) -> the supplementary group ids of the process at the other end
+// (SO_PEERGROUPS, Linux 4.13+); SO_PEERCRED carries only the primary group.
+static Napi::Value PeerGroups(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  REQUIRE_INT(info, 0, fd);
+  std::vector<gid_t> groups(64);
+  for (;;) {
+    socklen_t len = static_cast<socklen_t>(groups.size() * sizeof(gid_t));
+    if (getsockopt(static_cast<int>(fd), SOL_SOCKET, SO_PEERGROUPS, groups.data(), &len) == 0) {
+      groups.resize(len / sizeof(gid_t));
+      break;
+    }
+    // ERANGE: len says how much room the list needs.
+    if (errno != ERANGE || len <= groups.size() * sizeof(gid_t)) return ThrowSyscallError(env, "getsockopt(SO_PEERGROUPS)", errno);
+    groups.resize(len / sizeof(gid_t));
+  }
+  Napi::Array result = Napi::Array::New(env, groups.size());
+  for (uint32_t i = 0; i < groups.size(); i++) result.Set(i, Napi::Number::New(env, groups[i]));
+  return result;
+}
+
 void InitUnixSocket(Napi::Env env, Napi::Object exports) {
   exports.Set("unixConnect", Napi::Function::New(env, UnixConnect));
   exports.Set("sendFds", Napi::Function::New(env, SendFds));
   exports.Set("recvFds", Napi::Function::New(env, RecvFds));
   exports.Set("peerCred", Napi::Function::New(env, PeerCred));
+  exports.Set("peerGroups", Napi::Function::New(env, PeerGroups));
 }

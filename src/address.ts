@@ -48,6 +48,26 @@ export function parseAddress(text: string): Address {
   return { name, instance, node };
 }
 
+/** The parts of an address, without checking it (for addresses already checked on their way in). */
+function split(address: string): { name: string; instance: string | null; node: string | null } {
+  const at = address.indexOf('@');
+  const local = at < 0 ? address : address.slice(0, at);
+  const tilde = local.indexOf('~');
+  return { name: tilde < 0 ? local : local.slice(0, tilde), instance: tilde < 0 ? null : local.slice(tilde + 1), node: at < 0 ? null : address.slice(at + 1) };
+}
+
+/**
+ * Whether an answer from `from` may answer a request sent to `to`: the same name, and the
+ * same node and instance where `to` names them. (Whoever a group's request reached answers
+ * under the group's name; the proxy's own errors name the destination as it was written.)
+ */
+export function mayAnswer(to: string, from: string): boolean {
+  if (to === PROXY_ADDRESS || from === PROXY_ADDRESS) return to === from;
+  const t = split(to);
+  const f = split(from);
+  return t.name === f.name && (t.node === null || t.node === f.node) && (t.instance === null || t.instance === f.instance);
+}
+
 export function formatInstanceAddress(name: string, slotId: number, generation: number, node: string): string {
   return `${name}~${slotId}.${generation}@${node}`;
 }

@@ -8,6 +8,7 @@ export const ErrorCode = {
   SYSCALL: 'SLOTLINK_ERR_SYSCALL',
   PROXY_UNAVAILABLE: 'SLOTLINK_ERR_PROXY_UNAVAILABLE',
   SOCKET_IN_USE: 'SLOTLINK_ERR_SOCKET_IN_USE',
+  UNSAFE_SOCKET_DIRECTORY: 'SLOTLINK_ERR_UNSAFE_SOCKET_DIRECTORY',
   NAME_TAKEN: 'SLOTLINK_ERR_NAME_TAKEN',
   INVALID_NAME: 'SLOTLINK_ERR_INVALID_NAME',
   INVALID_ADDRESS: 'SLOTLINK_ERR_INVALID_ADDRESS',
@@ -20,6 +21,8 @@ export const ErrorCode = {
   MESSAGE_TOO_LARGE: 'SLOTLINK_ERR_MESSAGE_TOO_LARGE',
   NO_ROUTE: 'SLOTLINK_ERR_NO_ROUTE',
   RECEIVER_GONE: 'SLOTLINK_ERR_RECEIVER_GONE',
+  UNEXPECTED_REPLY: 'SLOTLINK_ERR_UNEXPECTED_REPLY',
+  TOO_MANY_REQUESTS: 'SLOTLINK_ERR_TOO_MANY_REQUESTS',
   REQUEST_TIMEOUT: 'SLOTLINK_ERR_REQUEST_TIMEOUT',
   ABORTED: 'SLOTLINK_ERR_ABORTED',
   REMOTE: 'SLOTLINK_ERR_REMOTE',
@@ -68,6 +71,13 @@ export class ProxyUnavailableError extends SlotlinkError {
 export class SocketInUseError extends SlotlinkError {
   constructor(socketPath: string) {
     super(ErrorCode.SOCKET_IN_USE, `another proxy is already serving ${socketPath}: stop it first or choose another --socket path`);
+  }
+}
+
+/** The registration socket's directory could let another user swap the socket. */
+export class UnsafeSocketDirectoryError extends SlotlinkError {
+  constructor(dir: string, why: string) {
+    super(ErrorCode.UNSAFE_SOCKET_DIRECTORY, `refusing socket directory ${dir}: ${why}`);
   }
 }
 

@@ -24,6 +24,11 @@ const cases = [
   { kind: 'fragment', code: 'SLOTLINK_ERR_BAD_RECORD', message: /continuation fragment arrived with no message started/ },
   { kind: 'messageBytes', code: 'SLOTLINK_ERR_BAD_RECORD', message: /messageBytes 2147483647 exceeds the maximum/ },
   { kind: 'readerMark', code: 'SLOTLINK_ERR_BAD_SLOT', message: /reader mark holds 7/ },
+  // Regression (hardening #14): the spec's other rules, which the proxy did not check.
+  { kind: 'stillWritable', code: 'SLOTLINK_ERR_BAD_SLOT', message: /reader mark is READABLE but writer mark is WRITABLE/ },
+  { kind: 'cellReserved', code: 'SLOTLINK_ERR_BAD_SLOT', message: /header byte 28 is 173: bytes 20\.\.63 are reserved and must be zero/ },
+  { kind: 'recordReserved', code: 'SLOTLINK_ERR_BAD_RECORD', message: /reserved bytes 7 and 20\.\.23 hold 5 and 0, must be zero/ },
+  { kind: 'requestZero', code: 'SLOTLINK_ERR_BAD_RECORD', message: /requestId 0 on a REQUEST/ },
 ];
 
 let round = 0;

@@ -4,14 +4,15 @@ import { test } from 'node:test';
 import { AddressCache } from '../src/slot/address-cache.js';
 import { RecordCursor, RecordFlag, RecordHeader, RecordKind, WHOLE, addressOf, recordBytes, writeRecord } from '../src/slot/record.js';
 
-function cell(...records: Array<{ kind?: number; flags?: number; address?: string; payload?: Buffer; messageBytes?: number }>): Buffer {
+function cell(...records: Array<{ kind?: number; flags?: number; address?: string; payload?: Buffer; messageBytes?: number; requestId?: number }>): Buffer {
   const buf = Buffer.alloc(4096);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.length);
   let at = 0;
   for (const r of records) {
     const payload = r.payload ?? Buffer.from('hi');
     const address = Buffer.from(r.address ?? 'dest');
-    at += writeRecord(buf, view, at, (r.kind ?? RecordKind.SEND) as RecordKind, r.flags ?? WHOLE, address, 7, payload, 0, payload.length, r.messageBytes ?? payload.length);
+    const kind = (r.kind ?? RecordKind.SEND) as RecordKind;
+    at += writeRecord(buf, view, at, kind, r.flags ?? WHOLE, address, r.requestId ?? (kind === RecordKind.SEND ? 0 : 7), payload, 0, payload.length, r.messageBytes ?? payload.length);
   }
   return buf.subarray(0, at);
 }
@@ -22,11 +23,12 @@ test('records round-trip: kind, flags, address, request id and payload', () => {
   c.reset(data, 2);
   assert.ok(c.next());
   assert.equal(addressOf(c), 'svc@node');
-  assert.equal(c.requestId, 7);
+  assert.equal(c.requestId, 0);
   assert.equal(data.subarray(c.payloadStart, c.payloadStart + c.payloadBytes).toString(), 'hello');
   assert.equal(recordBytes(8, 5), 40);
   assert.ok(c.next());
   assert.equal(c.kind, RecordKind.REQUEST);
+  assert.equal(c.requestId, 7);
   assert.equal(c.payloadBytes, 0);
   assert.equal(c.next(), false);
 });
@@ -39,6 +41,13 @@ const bad: Array<[string, () => [Buffer, number], RegExp]> = [
   ['whole message with a different size', () => [cell({ messageBytes: 9 }), 1], /whole message has payloadBytes 2 but messageBytes 9/],
   ['continuation with an address', () => [cell({ flags: RecordFlag.LAST }), 1], /continuation fragment carries an address/],
   ['message over the maximum', () => [cell({ flags: RecordFlag.FIRST, messageBytes: 2_000_000 }), 1], /messageBytes 2000000 exceeds the maximum 1048576/],
+  ['a SEND with a requestId', () => [cell({ requestId: 3 }), 1], /requestId 3 on a SEND/],
+  ['a REPLY without one', () => [cell({ kind: RecordKind.REPLY, requestId: 0 }), 1], /requestId 0 on a REPLY/],
+  ['reserved bytes set', () => {
+    const d = cell({});
+    d.writeUInt32LE(9, RecordHeader.RESERVED2);
+    return [d, 1];
+  }, /reserved bytes 7 and 20\.\.23 hold 0 and 9, must be zero/],
   ['recordBytes inconsistent', () => {
     const d = cell({});
     d.writeUInt32LE(16, RecordHeader.RECORD_BYTES);

@@ -4,6 +4,9 @@ import { ConfigError } from '../errors.js';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
+/** The command line itself is wrong (a missing argument, a bad value): exit code 2 and a hint. */
+export class UsageError extends Error {}
+
 export interface Command {
   name: string;
   summary: string;

@@ -1,5 +1,5 @@
 /** `slotlink bench`: slotlink against direct TCP, NATS and ZeroMQ, side by side, in one run. */
-import { intFlag, type Command } from './args.js';
+import { UsageError, intFlag, type Command } from './args.js';
 
 export const benchCommand: Command = {
   name: 'bench',
@@ -16,7 +16,7 @@ ratio slotlink / alternative, or JSON with --json. --quick: small sizes, 1 run, 
 Scripts with more workloads are in bench/ (see docs/benchmarks.md).`,
   options: { quick: { type: 'boolean' }, pairs: { type: 'string' }, runs: { type: 'string' }, messages: { type: 'string' }, json: { type: 'boolean' } },
   async run(v) {
-    if (v.pairs !== undefined && !/^\d+(,\d+)*$/.test(String(v.pairs))) throw new Error(`--pairs expects numbers separated by commas, got ${JSON.stringify(v.pairs)}`);
+    if (v.pairs !== undefined && !/^\d+(,\d+)*$/.test(String(v.pairs))) throw new UsageError(`--pairs expects numbers separated by commas, got ${JSON.stringify(v.pairs)}`);
     if (v.runs !== undefined) intFlag(v, 'runs', 1, 1, 100);
     if (v.messages !== undefined) intFlag(v, 'messages', 1, 100);
     // bench/ is compiled beside src/: dist/bench/link.js.

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /** The `slotlink` command line. */
+import { readFileSync } from 'node:fs';
 import { SlotlinkError } from '../errors.js';
-import { parse, type Command } from './args.js';
+import { UsageError, parse, type Command } from './args.js';
 import { benchCommand } from './bench-command.js';
 import { demoCommand } from './demo-command.js';
 import { listenCommand, requestCommand, sendCommand } from './messaging-commands.js';
@@ -13,7 +14,18 @@ const commands: Command[] = [proxyCommand, demoCommand, statusCommand, topComman
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
-  return `Usage: slotlink <command> [options]\n\nCommands:\n${commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}\n\nRun \`slotlink <command> --help\` for a command's options.`;
+  return `Usage: slotlink <command> [options]\n       slotlink --version\n\nCommands:\n${commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}\n\nRun \`slotlink <command> --help\` for a command's options.`;
+}
+
+/** The package's version (dist/src/cli/main.js -> package.json at the package root). */
+function version(): string {
+  return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
+/** One line for the user: what went wrong, with the error's code when it has one. */
+function describe(err: unknown): string {
+  if (err instanceof SlotlinkError) return `${err.message} (${err.code})`;
+  return err instanceof Error ? err.message : String(err);
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -21,6 +33,10 @@ async function main(argv: string[]): Promise<number> {
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage() + '\n');
     return name ? 0 : 2;
+  }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    process.stdout.write(`slotlink ${version()}\n`);
+    return 0;
   }
   const cmd = commands.find((c) => c.name === name);
   if (!cmd) {
@@ -35,16 +51,25 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (!parsed) return 0;
-  return cmd.run(parsed.values, parsed.positionals);
+  try {
+    return await cmd.run(parsed.values, parsed.positionals);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`slotlink ${name}: ${err.message}\nRun \`slotlink ${name} --help\` for usage.\n`);
+    return 2;
+  }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    const e = err as Error;
-    process.stderr.write(`slotlink: ${e instanceof SlotlinkError ? `${e.message} (${e.code})` : e.stack ?? String(e)}\n`);
-    process.exitCode = 1;
-  },
-);
+/** Once a command is done, nothing it left behind (a socket, a timer) may keep the process alive for long. */
+const LINGER_MS = 2000;
+
+function exit(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), LINGER_MS).unref();
+}
+
+main(process.argv.slice(2)).then(exit, (err: unknown) => {
+  process.stderr.write(`slotlink: ${describe(err)}\n`);
+  if (process.env.SLOTLINK_LOG === 'debug' && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
+  exit(1);
+});

@@ -1,6 +1,7 @@
 /** `slotlink send | request | listen`: talk to the mesh from a shell. */
+import { parseAddress } from '../address.js';
 import { connect } from '../client/connect.js';
-import { intFlag, type Command } from './args.js';
+import { UsageError, intFlag, type Command } from './args.js';
 
 const common = {
   socket: { type: 'string' },
@@ -20,18 +21,23 @@ Registers with the local proxy, sends <text> to <to> ("name" or "name@node"), an
 once the proxy has taken it. Reports an error if the destination is unknown.`,
   options: common,
   async run(v, args) {
-    if (args.length !== 2) throw new Error('send needs exactly two arguments: <to> <text>');
+    if (args.length !== 2) throw new UsageError('send needs exactly two arguments: <to> <text>');
+    const [to, text] = args as [string, string];
+    parseAddress(to); // a bad address is the user's error: said before registering anything
     const ep = await connect({ name: String(v.name ?? shellName('send')), socket: v.socket as string | undefined });
     let failed = false;
     ep.on('undeliverable', (u) => {
       failed = true;
       process.stderr.write(`slotlink send: ${u.error.message} (${u.error.code})\n`);
     });
-    await ep.send(args[0]!, args[1]!);
-    // A round trip to ourselves shows the proxy has routed everything we sent before it.
-    ep.respond(() => '');
-    await ep.request(ep.address, '', { timeout: 10_000 });
-    await ep.close();
+    try {
+      await ep.send(to, text);
+      // A round trip to ourselves shows the proxy has routed everything we sent before it.
+      ep.respond(() => '');
+      await ep.request(ep.address, '', { timeout: 10_000 });
+    } finally {
+      await ep.close();
+    }
     return failed ? 1 : 0;
   },
 };
@@ -44,10 +50,13 @@ export const requestCommand: Command = {
 Sends <text> as a request to <to> and prints the reply on stdout.`,
   options: { ...common, timeout: { type: 'string' } },
   async run(v, args) {
-    if (args.length !== 2) throw new Error('request needs exactly two arguments: <to> <text>');
+    if (args.length !== 2) throw new UsageError('request needs exactly two arguments: <to> <text>');
+    const [to, text] = args as [string, string];
+    parseAddress(to);
+    const timeout = intFlag(v, 'timeout', 5000, 1);
     const ep = await connect({ name: String(v.name ?? shellName('request')), socket: v.socket as string | undefined });
     try {
-      const reply = await ep.request(args[0]!, args[1]!, { timeout: intFlag(v, 'timeout', 5000, 1) });
+      const reply = await ep.request(to, text, { timeout });
       process.stdout.write(reply.toString('utf8') + '\n');
     } finally {
       await ep.close();
@@ -65,9 +74,9 @@ Registers NAME and prints each message as a line: <from> <text>. Requests are an
 with TEXT (default: the request's own text). Exits after N messages when --count is given.`,
   options: { ...common, group: { type: 'boolean' }, count: { type: 'string' }, reply: { type: 'string' } },
   async run(v) {
-    if (!v.name) throw new Error('listen needs --name');
-    const ep = await connect({ name: String(v.name), group: v.group === true, socket: v.socket as string | undefined });
+    if (!v.name) throw new UsageError('listen needs --name NAME');
     const count = intFlag(v, 'count', 0, 0);
+    const ep = await connect({ name: String(v.name), group: v.group === true, socket: v.socket as string | undefined });
     let seen = 0;
     const stop = () => void ep.close();
     process.once('SIGINT', stop);

@@ -43,7 +43,8 @@ Links to other proxies (one connection per pair of proxies):
                              mutual TLS; a peer's certificate must name its node (CN or DNS SAN)
   --insecure-plaintext       no authentication, no encryption (only on a trusted network)
   --credit-window N          bytes per destination in flight before more credit (default 1048576)
-  --max-unacked-bytes N      bytes sent to a peer and not yet acknowledged (default 67108864)
+  --max-unacked-bytes N      bytes a peer may have in flight to this proxy, and it to a peer,
+                             not yet in the receivers' slots (default 67108864)
   --heartbeat-ms N           ping interval; 3 missed = connection dead (default 1000)
   --unreachable-after-ms N   how long a peer may be away before sends to it fail (default 10000)
   -h, --help                 show this help`,

@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type net from 'node:net';
-import { parseAddress } from '../address.js';
+import { mayAnswer, parseAddress } from '../address.js';
 import {
   AbortedError,
   BackPressureError,
@@ -57,6 +57,8 @@ export interface EndpointStats {
   doorbellsRung: number;
   doorbellsSaved: number;
   pendingRequests: number;
+  /** Replies that answered no pending request (late after a timeout, or not from the destination asked). */
+  repliesIgnored: number;
   queuedBytes: number;
   inboxBytes: number;
   /** True while a send waits for the proxy to free a cell of the slot. */
@@ -64,6 +66,8 @@ export interface EndpointStats {
 }
 
 interface PendingRequest {
+  /** The destination as written: only an answer from it settles the request. */
+  to: string;
   resolve: (reply: Buffer) => void;
   reject: (err: Error) => void;
   timer: NodeJS.Timeout | null;
@@ -102,6 +106,8 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
   private readonly drainWaiters: Array<() => void> = [];
   private responder: ((m: Message) => Payload | void | Promise<Payload | void>) | null = null;
   private nextRequestId = 1;
+  /** Replies and errors that answered no pending request of ours (late, duplicate, or not from whom we asked). */
+  private repliesIgnored = 0;
   private state: 'open' | 'closing' | 'closed' = 'open';
   private closeReason: SlotlinkError | null = null;
   private resolveClosed!: (r: SlotlinkError | null) => void;
@@ -162,7 +168,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
   writable(): Promise<void> {
     if (this.state === 'closed') return Promise.reject(new ClosedError(`endpoint ${this.address}`, this.closeReason));
     if (!this.mailbox.backlogged && this.slot.writer.hasSpace()) return DONE;
-    return new Promise((resolve) => this.mailbox.whenWritable(resolve));
+    return this.mailbox.whenWritable();
   }
 
   /** Sends a request and resolves with the reply's payload. */
@@ -180,7 +186,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
     const id = this.nextRequestId;
     this.nextRequestId = this.nextRequestId >= 0xffffffff ? 1 : this.nextRequestId + 1;
     return new Promise<Buffer>((resolve, reject) => {
-      const p: PendingRequest = { resolve, reject, timer: null, signal, onAbort: null };
+      const p: PendingRequest = { to, resolve, reject, timer: null, signal, onAbort: null };
       if (timeout > 0) p.timer = setTimeout(() => this.settle(id, new RequestTimeoutError(to, timeout)), timeout);
       if (signal) {
         p.onAbort = () => this.settle(id, new AbortedError(signal.reason));
@@ -252,6 +258,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
       doorbellsRung: s.up.counters.rung + s.down.counters.rung,
       doorbellsSaved: s.up.counters.saved + s.down.counters.saved,
       pendingRequests: this.pending.size,
+      repliesIgnored: this.repliesIgnored,
       queuedBytes: this.mailbox.pendingBytes,
       inboxBytes: this.inboxBytes,
       waitingForSlot: this.mailbox.waitingForSlot,
@@ -285,7 +292,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
     if (this.mailbox.trySend(kind, address, requestId, bytes)) return DONE;
     if (this.mailbox.pendingBytes + bytes.length > this.limits.maxPendingBytes)
       return Promise.reject(new BackPressureError(this.mailbox.pendingBytes, this.limits.maxPendingBytes));
-    return new Promise((resolve) => this.mailbox.enqueue(kind, address, requestId, bytes, resolve));
+    return new Promise((resolve, reject) => this.mailbox.enqueue(kind, address, requestId, bytes, resolve, 0, bytes.length, reject));
   }
 
   private payload(data: Payload): Uint8Array {
@@ -329,7 +336,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
         return this.deliver(msg);
       }
       case RecordKind.REPLY: {
-        const p = this.pending.get(m.requestId);
+        const p = this.answered(m);
         if (p) {
           this.clear(m.requestId, p);
           p.resolve(payloadOf(m));
@@ -338,12 +345,19 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
       }
       case RecordKind.ERROR: {
         const error = parseError(payloadOf(m));
-        const p = m.requestId !== 0 ? this.pending.get(m.requestId) : undefined;
-        if (p) return this.settle(m.requestId, error);
-        this.emit('undeliverable', { to: addressOf(m), error });
+        if (m.requestId === 0) return void this.emit('undeliverable', { to: addressOf(m), error });
+        if (this.answered(m)) this.settle(m.requestId, error);
         return;
       }
     }
+  }
+
+  /** The pending request `m` answers: the same id, from whom it was sent to. Anything else is ignored and counted. */
+  private answered(m: MessageView): PendingRequest | null {
+    const p = this.pending.get(m.requestId);
+    if (p && mayAnswer(p.to, this.sender(m))) return p;
+    this.repliesIgnored++;
+    return null;
   }
 
   private answer(msg: Message): void {
@@ -402,7 +416,8 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
     this.mailbox.resumeReading();
     this.mailbox.drainAll();
     this.closeReason = reason ?? (wasClosing ? null : new ClosedError('the registration connection to the proxy'));
-    this.mailbox.close();
+    // Sends still waiting for room in the slot reject: they were never handed to the proxy.
+    this.mailbox.close(new ClosedError(`endpoint ${this.address}`, this.closeReason));
     if (!this.socket.destroyed) this.socket.destroy();
     for (const [id, p] of this.pending) {
       this.clear(id, p);

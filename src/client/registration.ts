@@ -5,9 +5,9 @@
  * becomes an ordinary net.Socket that stays open for the life of the process.
  */
 import net from 'node:net';
-import { ProxyUnavailableError, RegistrationError, SyscallError, errorFromWire } from '../errors.js';
+import { NotPermittedError, ProxyUnavailableError, RegistrationError, SyscallError, errorFromWire } from '../errors.js';
 import { native } from '../native/binding.js';
-import { ControlDecoder, ControlOp, encodeControl, type ControlFrame, type Hello, type Welcome } from '../proxy/registration-protocol.js';
+import { ControlDecoder, ControlOp, MAX_STATUS_FRAME, encodeControl, type ControlFrame, type Hello, type Welcome } from '../proxy/registration-protocol.js';
 
 export interface Registration {
   welcome: Welcome;
@@ -25,6 +25,8 @@ export function register(socketPath: string, hello: Hello, timeoutMs: number): P
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === 'ENOENT' || code === 'ECONNREFUSED') return Promise.reject(new ProxyUnavailableError(socketPath, err));
+    if (code === 'EACCES' || code === 'EPERM')
+      return Promise.reject(new NotPermittedError(`uid ${process.getuid?.()} may not open the proxy's socket ${socketPath}: run as the proxy's user or as a member of its --group`));
     return Promise.reject(new SyscallError(`connecting to ${socketPath}`, err));
   }
   try {
@@ -87,7 +89,7 @@ export function register(socketPath: string, hello: Hello, timeoutMs: number): P
 /** Asks a proxy for its stats snapshot over the registration socket. */
 export function requestStatus(socketPath: string, timeoutMs = 5000): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const decoder = new ControlDecoder();
+    const decoder = new ControlDecoder(MAX_STATUS_FRAME);
     const socket = net.connect(socketPath);
     const timer = setTimeout(() => {
       socket.destroy();

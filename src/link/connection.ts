@@ -36,6 +36,7 @@ export class Connection {
       data: (f) => this.owner.data(f),
       ack: (s) => this.owner.ack(s),
       credit: (k, l) => this.owner.credit(k, l),
+      wanted: (k, s) => this.owner.wanted(k, s),
       json: (op, body) => this.owner.json(op, body),
       ping: (op, t) => this.owner.ping(op, t),
     });

@@ -1,61 +1,56 @@
 /**
- * Credit per destination. The receiving proxy grants, for each destination key (the address
- * as the sending proxy wrote it), an absolute limit: "you may have sent up to byte N for
- * this destination". It raises the limit as messages leave its queue for the receiver's
- * slot. Absolute limits make re-sending grants after a reconnect harmless.
+ * Credit: how a receiving proxy bounds what each destination, and each peer as a whole, may
+ * have in flight towards it (docs/protocol.md §5). Counted in credit units: a message costs
+ * its payload bytes plus CREDIT_PER_MESSAGE, so a stream of empty messages is bounded too.
+ * Limits are absolute ("you may have sent up to unit N to this destination"), so sending a
+ * grant again after a reconnect is harmless; DATA frames carry the destination's offset, so
+ * either side may forget a destination that has nothing in flight without the other's help.
  */
 import type { LocalSlot } from '../proxy/local-slot.js';
 import type { RecordKind } from '../slot/record.js';
 
-/** A message waiting for credit; payload is a range of the cell copy it came from. */
+/** What each message costs on top of its payload bytes. */
+export const CREDIT_PER_MESSAGE = 64;
+
+/** Destinations that may have unconsumed units at once, per peer; a sender keeps below it, a receiver enforces it. */
+export const MAX_OUTSTANDING_KEYS = 65_536;
+
+/** Ledgers kept before the ones with nothing in flight are forgotten (by a sweep soon after). */
+export const LEDGER_SWEEP_AT = 4096;
+/** How soon a sweep follows once there are more ledgers than that: ledgers settle as grants arrive. */
+export const LEDGER_SWEEP_DELAY_MS = 100;
+
+/** Runs `sweep` soon, once, whenever `size()` passes LEDGER_SWEEP_AT. */
+export class Sweeper {
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly size: () => number, private readonly sweep: () => void) {}
+
+  /** Something was added or settled: a sweep may be due. */
+  note(): void {
+    if (this.timer || this.size() <= LEDGER_SWEEP_AT) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.sweep();
+    }, LEDGER_SWEEP_DELAY_MS);
+    this.timer.unref();
+  }
+}
+
+export function creditCost(payloadBytes: number): number {
+  return payloadBytes + CREDIT_PER_MESSAGE;
+}
+
+/** A message waiting for credit; its payload is a range of the cell copy it came from. */
 export interface Waiting {
   from: Uint8Array;
+  /** The local slot it was read from (paused while it waits), or null for the proxy's own answers. */
   src: LocalSlot | null;
   kind: RecordKind;
   requestId: number;
   payload: Uint8Array;
   start: number;
   end: number;
-}
-
-/** Sending side, one per destination key. */
-export class OutCredit {
-  /** Payload bytes sent for this destination in this session. */
-  sent = 0;
-  limit: number;
-  readonly waiting: Waiting[] = [];
-  /** Local slots paused until this destination has credit again. */
-  readonly blocked = new Set<LocalSlot>();
-
-  constructor(readonly key: Uint8Array, readonly window: number) {
-    this.limit = window;
-  }
-
-  /** A message of `bytes` may go now: within the limit, or alone (nothing outstanding). */
-  allows(bytes: number): boolean {
-    return this.sent + bytes <= this.limit || this.sent <= this.limit - this.window;
-  }
-
-  reset(): void {
-    this.sent = 0;
-    this.limit = this.window;
-  }
-}
-
-/** Receiving side, one per destination key. */
-export class InCredit {
-  /** Payload bytes that have left this proxy's queue into a slot (or were answered). */
-  consumed = 0;
-  /** The last limit granted. */
-  granted: number;
-
-  constructor(readonly key: Buffer, readonly window: number) {
-    this.granted = window;
-  }
-
-  /** The new limit to grant, or -1 when the last grant is still ample. */
-  due(): number {
-    const limit = this.consumed + this.window;
-    return limit - this.granted >= this.window / 2 ? limit : -1;
-  }
+  /** Runs once the message is written to the link (an answer's question is consumed then). */
+  onSent: (() => void) | null;
 }

@@ -3,6 +3,7 @@
  * Every frame is `u32 bodyBytes` then `u8 op` then the body (bodyBytes counts the op).
  * docs/protocol.md is the normative description; this file is its code.
  */
+import { checkName } from '../address.js';
 import { ErrorCode, SlotlinkError } from '../errors.js';
 import type { MessageView, RecordKind } from '../slot/record.js';
 import { copyInto } from '../util/bytes.js';
@@ -17,16 +18,23 @@ export const LinkOp = {
   PONG: 7,
   ERROR: 8,
   CLOSE: 9,
+  WANTED: 10,
 } as const;
 export type LinkOp = (typeof LinkOp)[keyof typeof LinkOp];
 const OP_NAMES = Object.fromEntries(Object.entries(LinkOp).map(([k, v]) => [v, k])) as Record<number, string>;
 
-/** 2: a DATA frame carries a run of messages from one source to one destination. */
-export const LINK_PROTOCOL_VERSION = 2;
+/**
+ * 2: a DATA frame carries a run of messages from one source to one destination.
+ * 3: DATA frames carry their destination's credit offset; credit counts a cost per message;
+ *    WANTED; HELLO states the receiver's limit over all destinations.
+ */
+export const LINK_PROTOCOL_VERSION = 3;
 /** u32 length + u8 op. */
 export const FRAME_HEADER = 5;
-/** DATA: header + srcBytes, dstBytes, seq (lo, hi); then src, dst and the messages. */
-export const DATA_HEADER = FRAME_HEADER + 2 + 8;
+/** DATA: header + srcBytes, dstBytes, seq (u64), offset (u64); then src, dst and the messages. */
+export const DATA_HEADER = FRAME_HEADER + 2 + 8 + 8;
+const DATA_SEQ = FRAME_HEADER + 2;
+const DATA_OFFSET = DATA_SEQ + 8;
 /** Each message in a DATA frame: kind, requestId, payloadBytes; then the payload. */
 export const DATA_MESSAGE_HEADER = 1 + 4 + 4;
 const JSON_FRAME_MAX = 1024 * 1024;
@@ -46,8 +54,10 @@ export interface Hello {
   peerIncarnation: string | null;
   /** Highest DATA sequence delivered in order from the peer's current incarnation. */
   delivered: number;
-  /** Bytes per destination the sender may have outstanding before it needs more credit. */
+  /** Credit units per destination the sender may have outstanding before it needs more credit. */
   creditWindow: number;
+  /** Credit units the sender of this HELLO lets its peer have unconsumed, all destinations together. */
+  maxUnackedBytes: number;
   maxMessageBytes: number;
 }
 
@@ -86,12 +96,13 @@ export function encodeAck(seq: number): Buffer {
   return out;
 }
 
-export function encodeCredit(key: Uint8Array, limit: number): Buffer {
+/** CREDIT (a grant: the key's limit) or WANTED (a request for it: the sender's offset). */
+export function encodeCredit(key: Uint8Array, value: number, op: typeof LinkOp.CREDIT | typeof LinkOp.WANTED = LinkOp.CREDIT): Buffer {
   const out = Buffer.allocUnsafe(FRAME_HEADER + 9 + key.length);
   out.writeUInt32LE(10 + key.length, 0);
-  out[4] = LinkOp.CREDIT;
+  out[4] = op;
   out[5] = key.length;
-  u64(out, 6, limit);
+  u64(out, 6, value);
   out.set(key, 14);
   return out;
 }
@@ -113,14 +124,15 @@ export function dataHeaderBytes(srcBytes: number, dstBytes: number): number {
  * Starts a DATA frame at `at` of `out` (the caller made room): header and addresses, no
  * message yet. Returns its size; add messages with writeDataMessage().
  */
-export function writeDataHeader(out: Uint8Array, at: number, seq: number, src: Uint8Array, dst: Uint8Array): number {
+export function writeDataHeader(out: Uint8Array, at: number, seq: number, offset: number, src: Uint8Array, dst: Uint8Array): number {
   const size = dataHeaderBytes(src.length, dst.length);
   // Plain byte stores: this runs once per frame and per message; Buffer's checked writers cost more.
   u32(out, at, size - 4);
   out[at + 4] = LinkOp.DATA;
   out[at + 5] = src.length;
   out[at + 6] = dst.length;
-  u64(out, at + 7, seq);
+  u64(out, at + DATA_SEQ, seq);
+  u64(out, at + DATA_OFFSET, offset);
   copyInto(out, copyInto(out, at + DATA_HEADER, src, 0, src.length), dst, 0, dst.length);
   return size;
 }
@@ -153,6 +165,11 @@ function u32(out: Uint8Array, at: number, v: number): void {
  */
 export class DataFrame implements MessageView {
   seq = 0;
+  /** The destination's credit offset at the frame's first message. */
+  offset = 0;
+  /** Messages in the frame, and their total payload bytes. */
+  messages = 0;
+  framePayloadBytes = 0;
   index = 0;
   kind: RecordKind = 1;
   requestId = 0;
@@ -168,23 +185,58 @@ export class DataFrame implements MessageView {
   frameEnd = 0;
 }
 
-/** Every message of the DATA frame at `at` (for failing them back): kind, requestId, src, dst. */
-export function peekData(buf: Buffer, at: number): Array<{ kind: number; requestId: number; src: string; dst: string }> {
-  const srcStart = at + DATA_HEADER;
-  const dstStart = srcStart + buf[at + 5]!;
-  const first = dstStart + buf[at + 6]!;
-  const src = buf.latin1Slice(srcStart, dstStart);
-  const dst = buf.latin1Slice(dstStart, first);
-  const end = at + 4 + buf.readUInt32LE(at);
-  const out = [];
-  for (let p = first; p < end; p += DATA_MESSAGE_HEADER + buf.readUInt32LE(p + 5)) out.push({ kind: buf[p]!, requestId: buf.readUInt32LE(p + 1), src, dst });
-  return out;
+/** A value as it appears in an error message: JSON, cut short. */
+function preview(v: unknown): string {
+  const text = JSON.stringify(v) ?? String(v);
+  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
+}
+
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+/** Checks a HELLO's fields; a different version is left for the handshake to refuse by name. */
+export function checkHello(h: Record<string, unknown>): asserts h is Hello & Record<string, unknown> {
+  const fail = (field: string, why: string): never => {
+    throw new LinkProtocolError(`HELLO frame: ${field} ${preview(h[field])} ${why}`);
+  };
+  if (!Number.isInteger(h.version)) fail('version', 'is not a whole number');
+  if (h.version !== LINK_PROTOCOL_VERSION) return;
+  if (typeof h.node !== 'string') fail('node', 'is not a string');
+  if (typeof h.incarnation !== 'string' || !/^[0-9a-f]{16}$/.test(h.incarnation)) fail('incarnation', 'is not 16 hex digits');
+  if (h.peerIncarnation !== null && (typeof h.peerIncarnation !== 'string' || !/^[0-9a-f]{16}$/.test(h.peerIncarnation))) fail('peerIncarnation', 'is neither null nor 16 hex digits');
+  if (!isCount(h.delivered)) fail('delivered', 'is not a count');
+  if (!isCount(h.creditWindow) || h.creditWindow === 0) fail('creditWindow', 'is not a positive whole number');
+  if (!isCount(h.maxMessageBytes) || h.maxMessageBytes === 0) fail('maxMessageBytes', 'is not a positive whole number');
+  if (!isCount(h.maxUnackedBytes) || h.maxUnackedBytes === 0) fail('maxUnackedBytes', 'is not a positive whole number');
+}
+
+/** Checks a DIRECTORY snapshot entry by entry. */
+export function checkDirectory(d: Record<string, unknown>): asserts d is DirectoryFrame & Record<string, unknown> {
+  const fail = (field: string, value: unknown, why: string): never => {
+    throw new LinkProtocolError(`DIRECTORY frame: ${field} ${preview(value)} ${why}`);
+  };
+  if (typeof d.incarnation !== 'string') fail('incarnation', d.incarnation, 'is not a string');
+  if (!isCount(d.version)) fail('version', d.version, 'is not a count');
+  if (!Array.isArray(d.names)) fail('names', d.names, 'is not a list');
+  (d.names as unknown[]).forEach((e, i) => {
+    if (typeof e !== 'object' || e === null || Array.isArray(e)) fail(`names[${i}]`, e, 'is not an object');
+    const entry = e as Record<string, unknown>;
+    try {
+      checkName(entry.name);
+    } catch {
+      fail(`names[${i}].name`, entry.name, 'is not a valid name');
+    }
+    if (typeof entry.group !== 'boolean') fail(`names[${i}].group`, entry.group, 'is not true or false');
+    if (!isCount(entry.members) || entry.members === 0) fail(`names[${i}].members`, entry.members, 'is not a positive count');
+  });
 }
 
 export interface FrameHandler {
   data(frame: DataFrame): void;
   ack(seq: number): void;
   credit(key: Buffer, limit: number): void;
+  wanted(key: Buffer, sent: number): void;
   json(op: typeof LinkOp.HELLO | typeof LinkOp.DIRECTORY | typeof LinkOp.ERROR | typeof LinkOp.CLOSE, body: unknown): void;
   ping(op: typeof LinkOp.PING | typeof LinkOp.PONG, time: number): void;
 }
@@ -264,15 +316,20 @@ export class FrameDecoder {
         const first = at + DATA_HEADER + v.srcBytes + v.addressBytes;
         // Every message is checked before any is delivered: a frame is delivered whole or not at all.
         let n = 0;
+        let payload = 0;
         for (let p = first; p < end; n++) {
           if (end - p < DATA_MESSAGE_HEADER) fail(`message ${n} at byte ${p - at}: ${end - p} bytes left, less than its ${DATA_MESSAGE_HEADER}-byte header`);
           if (buf[p]! < 1 || buf[p]! > 4) fail(`message ${n}: kind ${buf[p]} is not a message kind`);
           const bytes = buf.readUInt32LE(p + 5);
           if (bytes > end - p - DATA_MESSAGE_HEADER) fail(`message ${n}: payloadBytes ${bytes} runs past the frame's end`);
+          payload += bytes;
           p += DATA_MESSAGE_HEADER + bytes;
         }
         if (n === 0) fail('carries no message');
-        v.seq = readU64(buf, at + 7);
+        v.seq = readU64(buf, at + DATA_SEQ);
+        v.offset = readU64(buf, at + DATA_OFFSET);
+        v.messages = n;
+        v.framePayloadBytes = payload;
         v.buffer = buf;
         v.srcStart = at + DATA_HEADER;
         v.addressStart = v.srcStart + v.srcBytes;
@@ -291,10 +348,13 @@ export class FrameDecoder {
       case LinkOp.ACK:
         if (body !== 9) fail(`length ${body}, expected 9`);
         return this.handler.ack(readU64(buf, at + 5));
-      case LinkOp.CREDIT: {
+      case LinkOp.CREDIT:
+      case LinkOp.WANTED: {
         const keyBytes = buf[at + 5]!;
         if (body !== 10 + keyBytes || keyBytes === 0) fail(`length ${body} does not match keyBytes ${keyBytes}`);
-        return this.handler.credit(buf.subarray(at + 14, at + 14 + keyBytes), readU64(buf, at + 6));
+        const key = buf.subarray(at + 14, at + 14 + keyBytes);
+        const value = readU64(buf, at + 6);
+        return op === LinkOp.CREDIT ? this.handler.credit(key, value) : this.handler.wanted(key, value);
       }
       case LinkOp.PING:
       case LinkOp.PONG:
@@ -311,7 +371,9 @@ export class FrameDecoder {
         } catch {
           fail(`body is not valid JSON: ${JSON.stringify(buf.toString('latin1', at + 5, Math.min(end, at + 45)))}`);
         }
-        if (typeof parsed !== 'object' || parsed === null) fail('body is not a JSON object');
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) fail(`body is not a JSON object: ${preview(parsed)}`);
+        if (op === LinkOp.HELLO) checkHello(parsed as Record<string, unknown>);
+        else if (op === LinkOp.DIRECTORY) checkDirectory(parsed as Record<string, unknown>);
         return this.handler.json(op, parsed);
       }
       default:

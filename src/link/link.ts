@@ -8,12 +8,13 @@
 import { ErrorCode, SlotlinkError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { LocalSlot } from '../proxy/local-slot.js';
-import { AddressCache } from '../slot/address-cache.js';
-import type { RecordKind } from '../slot/record.js';
+import { RecordKind } from '../slot/record.js';
 import type { Connection, ConnectionOwner } from './connection.js';
-import { InCredit, OutCredit } from './credit.js';
-import { LINK_PROTOCOL_VERSION, LinkOp, encodeAck, encodeCredit, encodeJson, encodePing, peekData, type DataFrame, type DirectoryFrame, type Hello } from './frame.js';
+import { CREDIT_PER_MESSAGE } from './credit.js';
+import { LINK_PROTOCOL_VERSION, LinkOp, encodeAck, encodeCredit, encodeJson, encodePing, type DataFrame, type DirectoryFrame, type Hello } from './frame.js';
+import { ReceiveCredits, type InCredit } from './receive-credit.js';
 import { ResendBuffer } from './resend-buffer.js';
+import { SendCredits, type OutCredit } from './send-credit.js';
 
 export const LinkState = {
   CONNECTING: 'connecting',
@@ -36,6 +37,7 @@ export interface LinkOptions {
   peerNode: string;
   incarnation: string;
   creditWindow: number;
+  /** Credit units this side lets its peer have unconsumed, and sends at most unconsumed to it. */
   maxUnackedBytes: number;
   maxMessageBytes: number;
   /** A link not up for this long is "down": sends to it fail at once. */
@@ -45,11 +47,16 @@ export interface LinkOptions {
 
 /** What a link needs from its proxy. */
 export interface LinkHandler {
-  /** Deliver a DATA frame to a local process; call link.consumed(credit, bytes) once it is in a slot. */
+  /**
+   * Deliver one message of a DATA frame to a local process; call
+   * link.consumed(credit, creditCost(payloadBytes)) once it is in a slot or answered.
+   */
   deliver(link: Link, frame: DataFrame, credit: InCredit): void;
   directory(link: Link, snapshot: DirectoryFrame): void;
-  /** The link will not deliver this message (peer restarted): tell its sender. */
-  failBack(kind: number, requestId: number, src: string, dst: string, error: SlotlinkError): void;
+  /** `count` SENDs from `from` to `dst` may not have been delivered (the peer restarted): tell their sender. */
+  failBack(from: Uint8Array, dst: string, count: number, error: SlotlinkError): void;
+  /** The peer restarted: everything waiting for an answer from it will not get one. */
+  peerRestarted(link: Link, error: SlotlinkError): void;
   stateChanged(link: Link): void;
   /** A fresh snapshot of local names, to announce. */
   localDirectory(): DirectoryFrame;
@@ -66,7 +73,12 @@ export interface LinkCounters {
   reconnects: number;
   creditStalls: number;
   peerRestarts: number;
+  /** PINGs left unanswered because the peer was not reading what this side wrote. */
+  pongsSkipped: number;
 }
+
+/** A PING is not answered while this much waits to be written to the peer: a peer that never reads cannot grow it. */
+const PONG_BACKLOG_BYTES = 1024 * 1024;
 
 export class Link implements ConnectionOwner {
   status: LinkStatus = { state: LinkState.CONNECTING, since: Date.now() };
@@ -75,16 +87,14 @@ export class Link implements ConnectionOwner {
   /** Last directory snapshot from the peer (null until one arrives). */
   peerDirectory: DirectoryFrame | null = null;
   rttMs: number | null = null;
-  readonly counters: LinkCounters = { framesOut: 0, framesIn: 0, bytesOut: 0, bytesIn: 0, retransmittedFrames: 0, duplicatesDropped: 0, reconnects: 0, creditStalls: 0, peerRestarts: 0 };
+  readonly counters: LinkCounters = { framesOut: 0, framesIn: 0, bytesOut: 0, bytesIn: 0, retransmittedFrames: 0, duplicatesDropped: 0, reconnects: 0, creditStalls: 0, peerRestarts: 0, pongsSkipped: 0 };
   private sendSeq = 0;
   private delivered = 0;
   private ackedUpTo = 0;
   private readonly resend = new ResendBuffer();
-  private readonly outCredits = new Map<string, OutCredit>();
-  private readonly inCredits = new AddressCache<InCredit>(1 << 16);
-  private readonly inCreditList: InCredit[] = [];
+  private readonly sendCredits: SendCredits;
+  private readonly receiveCredits: ReceiveCredits;
   private flushScheduled = false;
-  private creditsDue = new Set<InCredit>();
   /** The DATA frame being delivered: a duplicate to skip, or its destination's credit. */
   private skippingFrame = false;
   private frameCredit: InCredit | null = null;
@@ -93,6 +103,8 @@ export class Link implements ConnectionOwner {
 
   constructor(readonly options: LinkOptions, private readonly handler: LinkHandler) {
     this.log = options.logger.child({ peer: options.peerNode });
+    this.sendCredits = new SendCredits(options.maxUnackedBytes);
+    this.receiveCredits = new ReceiveCredits(options.creditWindow, options.maxUnackedBytes);
     this.armUnreachable();
   }
 
@@ -113,14 +125,30 @@ export class Link implements ConnectionOwner {
     return this.resend.frames;
   }
 
+  /** Bytes of DATA frames sent and not yet acknowledged as received. */
   get unackedBytes(): number {
     return this.resend.bytes;
+  }
+
+  /** Credit units sent and not yet known to be in the peer's slots. */
+  get unconfirmedUnits(): number {
+    return this.sendCredits.unconfirmed;
+  }
+
+  /** Credit units received from the peer and not yet in local slots. */
+  get heldUnits(): number {
+    return this.receiveCredits.held;
+  }
+
+  /** Destinations tracked for credit: towards the peer, and from it. */
+  get ledgers(): { out: number; in: number } {
+    return { out: this.sendCredits.size, in: this.receiveCredits.size };
   }
 
   /** Payload bytes held here waiting for credit. */
   get waitingBytes(): number {
     let n = 0;
-    for (const c of this.outCredits.values()) for (const w of c.waiting) n += w.end - w.start;
+    for (const c of this.sendCredits.all()) n += c.waitingBytes;
     return n;
   }
 
@@ -128,32 +156,30 @@ export class Link implements ConnectionOwner {
 
   /** The credit ledger for a destination key (the address without "@node"). */
   creditFor(key: string): OutCredit {
-    let c = this.outCredits.get(key);
-    if (!c) {
-      c = new OutCredit(Buffer.from(key), this.options.creditWindow);
-      this.outCredits.set(key, c);
-    }
-    return c;
+    return this.sendCredits.ledger(key);
   }
 
   /**
    * Sends `payload[start, end)` to destination `credit.key` on the peer, or holds it until
-   * there is credit, pausing `src` (the local slot it came from) meanwhile.
+   * there is credit, pausing `src` (the local slot it came from) meanwhile. `onSent` runs
+   * once it is written to the link.
    */
-  send(credit: OutCredit, from: Uint8Array, src: LocalSlot | null, kind: RecordKind, requestId: number, payload: Uint8Array, start: number, end: number): void {
-    const bytes = end - start;
-    if (credit.waiting.length === 0 && credit.allows(bytes) && this.resend.bytes < this.options.maxUnackedBytes) {
-      this.write(credit, from, kind, requestId, payload, start, end);
+  send(credit: OutCredit, from: Uint8Array, src: LocalSlot | null, kind: RecordKind, requestId: number, payload: Uint8Array, start: number, end: number, onSent: (() => void) | null = null): void {
+    const c = this.sendCredits.current(credit);
+    if (c.waiting.length === 0 && this.sendCredits.allows(c, end - start)) {
+      this.write(c, from, kind, requestId, payload, start, end);
+      onSent?.();
       return;
     }
-    credit.waiting.push({ from, src, kind, requestId, payload, start, end });
-    if (src?.holdFor(credit.blocked)) this.counters.creditStalls++;
+    c.waiting.push({ from, src, kind, requestId, payload, start, end, onSent });
+    if (src?.holdFor(c.blocked)) this.counters.creditStalls++;
   }
 
   private write(credit: OutCredit, from: Uint8Array, kind: RecordKind, requestId: number, payload: Uint8Array, start: number, end: number): void {
-    credit.sent += end - start;
+    const offset = credit.sent;
+    this.sendCredits.wrote(credit, end - start, from, kind);
     this.counters.bytesOut += end - start;
-    if (this.resend.append(from, credit.key, kind, requestId, payload, start, end, this.sendSeq + 1)) this.sendSeq++;
+    if (this.resend.append(from, credit.key, kind, requestId, payload, start, end, this.sendSeq + 1, offset)) this.sendSeq++;
     this.counters.framesOut++;
     this.scheduleFlush();
   }
@@ -162,9 +188,10 @@ export class Link implements ConnectionOwner {
   private drainWaiting(credit: OutCredit): void {
     while (credit.waiting.length > 0) {
       const w = credit.waiting[0]!;
-      if (!credit.allows(w.end - w.start) || this.resend.bytes >= this.options.maxUnackedBytes) return;
+      if (!this.sendCredits.allows(credit, w.end - w.start)) return;
       credit.waiting.shift();
       this.write(credit, w.from, w.kind, w.requestId, w.payload, w.start, w.end);
+      w.onSent?.();
     }
     LocalSlot.release(credit.blocked);
   }
@@ -182,7 +209,7 @@ export class Link implements ConnectionOwner {
 
   private flush(): void {
     this.flushScheduled = false;
-    // While the link is down, frames stay in the buffer; adopt() resends them.
+    // While the link is down, frames stay in the buffer and grants stay due; adopt() resends them.
     if (!this.isUp) return;
     const conn = this.conn!;
     conn.cork();
@@ -191,13 +218,7 @@ export class Link implements ConnectionOwner {
       this.ackedUpTo = this.delivered;
       conn.write(encodeAck(this.delivered));
     }
-    for (const c of this.creditsDue) {
-      const limit = c.due();
-      if (limit < 0) continue;
-      c.granted = limit;
-      conn.write(encodeCredit(c.key, limit));
-    }
-    this.creditsDue.clear();
+    for (const [key, limit] of this.receiveCredits.takeGrants()) conn.write(encodeCredit(Buffer.from(key, 'latin1'), limit));
     conn.uncork();
   }
 
@@ -209,8 +230,10 @@ export class Link implements ConnectionOwner {
       this.skippingFrame = f.seq <= this.delivered;
       if (!this.skippingFrame) {
         if (f.seq !== this.delivered + 1) throw new SlotlinkError(ErrorCode.LINK_PROTOCOL, `DATA frame: sequence ${f.seq} skips ahead of ${this.delivered + 1}`);
+        // Checked before the frame counts as delivered: a peer over its credit loses the connection, not a frame.
+        const key = f.buffer.latin1Slice(f.addressStart, f.addressStart + f.addressBytes);
+        this.frameCredit = this.receiveCredits.receive(key, f.offset, f.messages, f.framePayloadBytes + f.messages * CREDIT_PER_MESSAGE);
         this.delivered = f.seq;
-        this.frameCredit = this.inCreditFor(f);
       }
     }
     if (this.skippingFrame) {
@@ -223,43 +246,33 @@ export class Link implements ConnectionOwner {
     this.scheduleFlush();
   }
 
-  private inCreditFor(f: DataFrame): InCredit {
-    let credit = this.inCredits.get(f.buffer, f.addressStart, f.addressBytes);
-    if (!credit) {
-      credit = new InCredit(Buffer.from(f.buffer.subarray(f.addressStart, f.addressStart + f.addressBytes)), this.options.creditWindow);
-      this.inCredits.set(f.buffer, f.addressStart, f.addressBytes, credit);
-      this.inCreditList.push(credit);
-    }
-    return credit;
-  }
-
-  /** The local proxy has put `bytes` for this destination into a slot: grant more. */
-  consumed(credit: InCredit, bytes: number): void {
-    credit.consumed += bytes;
-    if (credit.due() < 0) return;
-    this.creditsDue.add(credit);
-    this.scheduleFlush();
+  /** The local proxy has put a message of `cost` units for this destination into a slot, or answered it. */
+  consumed(credit: InCredit, cost: number): void {
+    this.receiveCredits.consumed(credit, cost);
+    if (this.receiveCredits.hasGrants) this.scheduleFlush();
   }
 
   ack(seq: number): void {
     if (seq > this.sendSeq) throw new SlotlinkError(ErrorCode.LINK_PROTOCOL, `ACK frame: sequence ${seq} was never sent (last sent ${this.sendSeq})`);
-    const wasFull = this.resend.bytes >= this.options.maxUnackedBytes;
     this.resend.ack(seq);
-    if (wasFull) for (const c of this.outCredits.values()) this.drainWaiting(c);
   }
 
   credit(key: Buffer, limit: number): void {
-    const c = this.creditFor(key.toString('latin1'));
-    if (limit <= c.limit) return;
-    c.limit = limit;
-    this.drainWaiting(c);
+    const c = this.sendCredits.grant(key.toString('latin1'), limit);
+    if (c) this.drainWaiting(c);
+    // Units confirmed on one destination may let others go that waited for the peer's limit.
+    for (const w of this.sendCredits.takeWaitingForPeer()) this.drainWaiting(w);
   }
 
+  wanted(key: Buffer, sent: number): void {
+    this.receiveCredits.wanted(key.toString('latin1'), sent);
+    this.scheduleFlush();
+  }
   json(op: number, body: unknown): void {
     switch (op) {
       case LinkOp.DIRECTORY: {
-        const d = body as DirectoryFrame;
-        if (d.incarnation !== this.peerIncarnation || !Array.isArray(d.names)) return;
+        const d = body as DirectoryFrame; // checked by the decoder
+        if (d.incarnation !== this.peerIncarnation) return;
         if (this.peerDirectory && this.peerDirectory.incarnation === d.incarnation && d.version <= this.peerDirectory.version) return;
         this.peerDirectory = d;
         this.handler.directory(this, d);
@@ -279,8 +292,11 @@ export class Link implements ConnectionOwner {
   }
 
   ping(op: number, time: number): void {
-    if (op === LinkOp.PING) this.conn?.write(encodePing(LinkOp.PONG, time));
-    else this.rttMs = Number(process.hrtime.bigint()) / 1e6 - time;
+    if (op !== LinkOp.PING) return void (this.rttMs = Number(process.hrtime.bigint()) / 1e6 - time);
+    const c = this.conn;
+    if (!c) return;
+    if (c.socket.writableLength > PONG_BACKLOG_BYTES) return void this.counters.pongsSkipped++;
+    c.write(encodePing(LinkOp.PONG, time));
   }
 
   /** Heartbeat tick: ping, and drop a connection that has gone silent. */
@@ -306,6 +322,7 @@ export class Link implements ConnectionOwner {
       peerIncarnation: this.peerIncarnation,
       delivered: this.delivered,
       creditWindow: this.options.creditWindow,
+      maxUnackedBytes: this.options.maxUnackedBytes,
       maxMessageBytes: this.options.maxMessageBytes,
     };
   }
@@ -322,8 +339,10 @@ export class Link implements ConnectionOwner {
       this.delivered = 0;
       this.ackedUpTo = 0;
       this.peerDirectory = null;
-      for (const c of this.inCreditList) (c.consumed = 0), (c.granted = c.window);
+      this.receiveCredits.reset();
     }
+    // Each side sends within what the other allows (a new session's ledgers take the peer's window).
+    this.sendCredits.start(peer.creditWindow, peer.maxUnackedBytes, this.options.maxUnackedBytes);
     // What the peer delivered refers to our sequence only if it knows this incarnation of us.
     const delivered = peer.peerIncarnation === this.options.incarnation ? peer.delivered : 0;
     if (delivered > this.sendSeq) throw new SlotlinkError(ErrorCode.LINK_PROTOCOL, `HELLO: peer says it delivered ${delivered}, but only ${this.sendSeq} were sent`);
@@ -336,14 +355,14 @@ export class Link implements ConnectionOwner {
     if (this.status.state !== LinkState.CONNECTING) this.counters.reconnects++;
     this.setStatus({ state: LinkState.UP, since: Date.now(), remote: conn.remote, outbound: conn.outbound });
     if (this.delivered > 0) conn.write(encodeAck(this.delivered));
-    // Grants are absolute, so sending every current one again is harmless, and it covers
-    // any that came due while the link was down.
-    for (const c of this.inCreditList) {
-      c.granted = Math.max(c.granted, c.consumed + c.window);
-      if (c.granted > c.window) conn.write(encodeCredit(c.key, c.granted));
-    }
+    // A grant written to the old connection may be lost: for every destination with units
+    // not yet known to be consumed, ask for the current grant (after the resent frames, so
+    // the peer has received everything the offset counts).
+    for (const c of this.sendCredits.all()) if (c.outstanding) conn.write(encodeCredit(c.key, c.sent, LinkOp.WANTED));
+    this.flush();
     this.announce(this.handler.localDirectory());
-    for (const c of this.outCredits.values()) this.drainWaiting(c);
+    for (const c of this.sendCredits.takeWaitingForPeer()) this.drainWaiting(c);
+    for (const c of this.sendCredits.all()) if (c.waiting.length > 0) this.drainWaiting(c);
     this.log.info('link up', { remote: conn.remote, outbound: conn.outbound, resentFrames, delivered: this.delivered });
   }
 
@@ -387,27 +406,33 @@ export class Link implements ConnectionOwner {
     this.handler.stateChanged(this);
   }
 
-  /** The peer restarted: what it had not delivered will not be; tell every sender. */
+  /**
+   * The peer restarted: whatever it had not put into a slot is gone with it. Every SEND not
+   * known to be consumed is failed back to its sender; the proxy fails the requests waiting
+   * for an answer from the peer. Nothing is dropped silently.
+   */
   private peerRestarted(incarnation: string): void {
     this.counters.peerRestarts++;
-    const error = new SlotlinkError(ErrorCode.PEER_RESTARTED, `proxy "${this.peer}" restarted before delivering this message; it was not delivered`);
+    const error = new SlotlinkError(ErrorCode.PEER_RESTARTED, `proxy "${this.peer}" restarted before this message was known to be in its receiver's slot; it may not have been delivered`);
     let failed = 0;
-    for (const [buf, at] of this.resend.all()) {
-      for (const m of peekData(buf, at)) {
-        this.handler.failBack(m.kind, m.requestId, m.src, `${m.dst}@${this.peer}`, error);
+    for (const c of this.sendCredits.reset()) {
+      const dst = `${latin1(c.key)}@${this.peer}`;
+      for (const u of c.unconfirmedSends()) {
+        this.handler.failBack(u.from, dst, u.sends, error);
+        failed += u.sends;
+      }
+      for (const w of c.waiting) {
+        if (w.kind !== RecordKind.SEND) continue;
+        this.handler.failBack(w.from, dst, 1, error);
         failed++;
       }
-    }
-    for (const c of this.outCredits.values()) {
-      for (const w of c.waiting) this.handler.failBack(w.kind, w.requestId, latin1(w.from), `${latin1(c.key)}@${this.peer}`, error);
-      failed += c.waiting.length;
       c.waiting.length = 0;
-      c.reset();
       LocalSlot.release(c.blocked);
     }
     this.resend.clear();
     this.sendSeq = 0;
-    this.log.warn('peer restarted: new session', { incarnation, failedBack: failed });
+    this.handler.peerRestarted(this, error);
+    this.log.warn('peer restarted: new session', { incarnation, sendsFailedBack: failed });
   }
 }
 

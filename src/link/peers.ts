@@ -54,6 +54,7 @@ export class Peers {
       const { host, port: wanted } = this.options.listen;
       this.server = createLinkServer(
         this.options.security,
+        this.options.handshakeTimeoutMs,
         (socket, who) => void this.open(socket, false, who, null),
         (remote, why) => {
           this.refused++;
@@ -157,7 +158,6 @@ export class Peers {
       conn.fail(new SlotlinkError(code, message));
     };
     if (h.version !== LINK_PROTOCOL_VERSION) return refuse(ErrorCode.PROTOCOL_VERSION, `link protocol version ${JSON.stringify(h.version)} is not supported (this proxy speaks ${LINK_PROTOCOL_VERSION})`);
-    if (typeof h.node !== 'string' || typeof h.incarnation !== 'string' || typeof h.delivered !== 'number') return refuse(ErrorCode.LINK_PROTOCOL, 'HELLO is missing node, incarnation or delivered');
     try {
       checkName(h.node, 'node name');
     } catch (err) {
@@ -201,6 +201,9 @@ class Handshake implements ConnectionOwner {
   }
   credit(): void {
     this.early('CREDIT');
+  }
+  wanted(): void {
+    this.early('WANTED');
   }
   ping(): void {
     this.early('PING');

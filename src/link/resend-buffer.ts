@@ -44,9 +44,10 @@ export class ResendBuffer {
   /**
    * Appends a message from `src` to `dst`: to the open frame when that frame goes from the
    * same `src` to the same `dst` (the same arrays) and has room, else to a new frame
-   * numbered `seq`. Returns true when it started that new frame.
+   * numbered `seq`, whose destination's credit offset is `offset` (the units sent to `dst`
+   * before this message). Returns true when it started that new frame.
    */
-  append(src: Uint8Array, dst: Uint8Array, kind: RecordKind, requestId: number, payload: Uint8Array, start: number, end: number, seq: number): boolean {
+  append(src: Uint8Array, dst: Uint8Array, kind: RecordKind, requestId: number, payload: Uint8Array, start: number, end: number, seq: number, offset: number): boolean {
     const messageBytes = DATA_MESSAGE_HEADER + end - start;
     const extend = this.runAt >= 0 && src === this.runSrc && dst === this.runDst && this.used - this.runAt + messageBytes <= RUN_BYTES && this.used + messageBytes <= this.chunk.length;
     if (!extend) {
@@ -63,7 +64,7 @@ export class ResendBuffer {
       this.runAt = this.used;
       this.runSrc = src;
       this.runDst = dst;
-      const header = writeDataHeader(this.chunk, this.used, seq, src, dst);
+      const header = writeDataHeader(this.chunk, this.used, seq, offset, src, dst);
       this.used += header;
       this.bytes += header;
     }
@@ -109,12 +110,6 @@ export class ResendBuffer {
     this.ack(seq);
     for (const s of this.segments) s.written = true;
     return this.segments.map((s) => s.buf);
-  }
-
-  /** Every frame held, for failing them back: (buffer, offset) pairs. */
-  *all(): Generator<[Buffer, number]> {
-    this.close();
-    for (const s of this.segments) for (const o of s.offsets) yield [s.buf, o];
   }
 
   clear(): void {

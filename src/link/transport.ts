@@ -51,13 +51,15 @@ function certNames(cert: tls.PeerCertificate): string[] {
  * A listening server; `onSocket` gets each connection once it is authenticated.
  * `onRefused` is told about every connection that failed authentication.
  */
-export function createLinkServer(security: LinkSecurity, onSocket: (socket: net.Socket, who: PeerIdentity) => void, onRefused: (remote: string, why: string) => void): net.Server {
+export function createLinkServer(security: LinkSecurity, handshakeTimeoutMs: number, onSocket: (socket: net.Socket, who: PeerIdentity) => void, onRefused: (remote: string, why: string) => void): net.Server {
   if (security.mode === 'plaintext') return net.createServer((s) => onSocket(s, { node: null }));
   const psk = security.mode === 'secret' ? pskFrom(security.secret) : null;
   const options: tls.TlsOptions =
     security.mode === 'tls'
-      ? { cert: security.cert, key: security.key, ca: security.ca, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2', ciphers: TLS_CIPHERS, honorCipherOrder: true }
+      ? { cert: security.cert, key: security.key, ca: security.ca, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2', ciphers: TLS_CIPHERS, honorCipherOrder: true, handshakeTimeout: handshakeTimeoutMs }
       : {
+          // Node's default waits 120 s for a silent connection; a peer has no reason to be slow.
+          handshakeTimeout: handshakeTimeoutMs,
           // The identity a client sends is the node name it claims; its HELLO must match.
           pskCallback: (s, identity) => {
             (s as tls.TLSSocket & { slotlinkIdentity?: string }).slotlinkIdentity = identity;
@@ -71,7 +73,11 @@ export function createLinkServer(security: LinkSecurity, onSocket: (socket: net.
     const node = security.mode === 'tls' ? commonName(socket.getPeerCertificate()) : pskIdentity(socket);
     onSocket(socket, { node });
   });
-  server.on('tlsClientError', (err, socket) => onRefused(`${socket.remoteAddress}:${socket.remotePort}`, err.message.split('\n')[0]!));
+  server.on('tlsClientError', (err, socket) => {
+    onRefused(`${socket.remoteAddress}:${socket.remotePort}`, err.message.split('\n')[0]!);
+    // With a listener for this event Node leaves the socket open (a handshake timeout included).
+    socket.destroy();
+  });
   return server;
 }
 

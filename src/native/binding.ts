@@ -3,6 +3,7 @@
  * the callers. Native failures are Errors with `errno`, `code` (e.g. "EACCES") and `syscall`.
  */
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 export interface NativeWatcher {
   start(): void;
@@ -25,11 +26,15 @@ export interface Binding {
   sendFds(fd: number, bytes: Uint8Array, fds: number[]): number;
   recvFds(fd: number, maxBytes: number): { data: Buffer; fds: number[]; truncated: boolean } | null;
   peerCred(fd: number): { pid: number; uid: number; gid: number };
+  peerGroups(fd: number): number[];
 }
 
 const require = createRequire(import.meta.url);
-// dist/src/native/binding.js -> build/Release at the package root.
-export const native: Binding = require('../../../build/Release/slotlink.node');
+// node-gyp-build looks in the package root (dist/src/native/binding.js -> ../../../): first
+// build/Release (a local compile: a git checkout, or the install-time fallback), then
+// prebuilds/<platform>-<arch>/ (shipped in the npm package, so installing needs no compiler).
+const loadAddon = require('node-gyp-build') as (packageRoot: string) => Binding;
+export const native: Binding = loadAddon(fileURLToPath(new URL('../../../', import.meta.url)));
 
 /** Seal bits as Linux defines them (fcntl.h), to check what a memfd promises. */
 export const Seal = { SEAL: 0x1, SHRINK: 0x2, GROW: 0x4, WRITE: 0x8 } as const;

@@ -1,6 +1,7 @@
 /** The proxy's record of one registered process: its slot, mailbox, name and credentials. */
 import { addressBytes } from '../address.js';
 import type { Mailbox } from '../slot/mailbox.js';
+import { AwaitedReplies } from './awaited-replies.js';
 import { OpenRequests } from './open-requests.js';
 import type { RegistrationConnection } from './registration-server.js';
 
@@ -12,11 +13,12 @@ export interface Credentials {
 
 export class LocalSlot {
   readonly addressBytes: Uint8Array;
-  readonly registeredAt = Date.now();
   /** Sources paused because this slot's queue was over its limit; resumed when it drains. */
   readonly blockedSources = new Set<LocalSlot>();
   /** Requests this process received and has not answered yet. */
   readonly openRequests = new OpenRequests();
+  /** Requests this process sent over links and has no answer to yet. */
+  readonly awaiting = new AwaitedReplies();
   /** Times this slot's own reading was paused because a receiver was full. */
   backPressureWaits = 0;
   mailbox!: Mailbox;

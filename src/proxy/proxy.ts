@@ -100,7 +100,7 @@ export class Proxy {
     this.table = new SlotTable(options.maxSlots ?? 1024);
     this.router = new Router(this.node, this.directory, options.maxQueuedBytes ?? 256 * 1024);
     this.server = new RegistrationServer(
-      { path: this.socketPath, gid: options.socketGid },
+      { path: this.socketPath, gid: options.socketGid, logger: this.log },
       {
         onHello: (conn, hello) => this.register(conn, hello),
         onStatus: (conn) => conn.end({ op: ControlOp.STATUS, status: this.stats() }),
@@ -137,7 +137,8 @@ export class Proxy {
     return {
       deliver: (link, frame, credit) => this.router.fromLink(link, frame, credit),
       directory: (link, snapshot) => this.directory.setRemote(link.peer, snapshot.names),
-      failBack: (kind, requestId, src, dst, error) => this.failBack(kind, requestId, src, dst, error),
+      failBack: (from, dst, count, error) => this.failBack(from, dst, count, error),
+      peerRestarted: (link, error) => this.failAwaited(link, error),
       stateChanged: (link) => {
         this.directory.invalidate();
         if (link.status.state === LinkState.RECONNECTING) this.peers?.lost(link);
@@ -161,17 +162,30 @@ export class Proxy {
     });
   }
 
-  /** A message a link will not deliver: its local sender hears why. */
-  private failBack(kind: number, requestId: number, src: string, dst: string, error: SlotlinkError): void {
-    if (kind !== RecordKind.SEND && kind !== RecordKind.REQUEST) return;
-    let slot: LocalSlot | undefined;
+  /** `count` SENDs a link may not have delivered: their local sender hears it of each. */
+  private failBack(from: Uint8Array, dst: string, count: number, error: SlotlinkError): void {
+    const slot = this.localSender(from);
+    if (!slot) return;
+    const about = addressBytes(dst);
+    const payload = encodeErrorPayload(error.code, error.message);
+    for (let i = 0; i < count; i++) this.router.answer(slot, RecordKind.ERROR, about, 0, payload);
+  }
+
+  /** A peer restarted: every request waiting for an answer over its link fails now, not at its timeout. */
+  private failAwaited(link: Link, error: SlotlinkError): void {
+    const payload = encodeErrorPayload(error.code, error.message);
+    for (const slot of this.slots) for (const r of slot.awaiting.takeLink(link)) this.router.answer(slot, RecordKind.ERROR, r.to, r.requestId, payload);
+  }
+
+  /** The local slot an instance address (`name~id.generation@node`) names, if it is still here. */
+  private localSender(address: Uint8Array): LocalSlot | undefined {
     try {
-      const a = parseAddress(src);
-      slot = a.instance ? this.directory.instance(a.instance) : undefined;
+      const a = parseAddress(Buffer.from(address.buffer, address.byteOffset, address.length).toString('latin1'));
+      const slot = a.instance && a.node === this.node ? this.directory.instance(a.instance) : undefined;
+      return slot && !slot.closed ? slot : undefined;
     } catch {
-      return;
+      return undefined;
     }
-    if (slot && !slot.closed) slot.mailbox.enqueue(RecordKind.ERROR, addressBytes(dst), requestId, encodeErrorPayload(error.code, error.message));
   }
 
   async start(): Promise<void> {
@@ -219,8 +233,9 @@ export class Proxy {
     const left = () => {
       let queued = 0;
       for (const s of this.slots) queued += s.mailbox.pendingBytes;
+      // Sent and not yet known to be in the peer's slots, or still waiting for credit.
       let unacked = 0;
-      for (const l of this.peers?.links.values() ?? []) if (l.isUp) unacked += l.unackedBytes + l.waitingBytes;
+      for (const l of this.peers?.links.values() ?? []) if (l.isUp) unacked += l.unconfirmedUnits + l.waitingBytes;
       return { queued, unacked };
     };
     for (let l = left(); (l.queued > 0 || l.unacked > 0) && Date.now() < deadline; l = left()) {
@@ -277,8 +292,7 @@ export class Proxy {
     } catch (err) {
       if (allocated) this.table.release(allocated.id);
       const e = err instanceof SlotlinkError ? err : new SlotlinkError(ErrorCode.REGISTRATION, String(err), { cause: err });
-      this.log.warn('registration refused', { name: hello.name, pid: conn.credentials.pid, code: e.code, reason: e.message });
-      conn.end({ op: ControlOp.REFUSED, ...e.toJSON() });
+      this.server.refuse(conn, e, { name: hello.name });
     }
   }
 
@@ -307,8 +321,9 @@ export class Proxy {
     this.slots.delete(entry);
     this.directory.remove(entry);
     this.announce();
+    // What was queued for it and never reached its slot is answered (see Router.deliver).
+    entry.mailbox.close(new SlotlinkError(ErrorCode.RECEIVER_GONE, `"${entry.address}" went away`));
     this.router.forget(entry);
-    entry.mailbox.close();
     this.table.release(entry.id);
   }
 
@@ -335,6 +350,8 @@ export class Proxy {
       socket: this.socketPath,
       uptimeMs: Date.now() - this.startedAt,
       registrations: this.registrations,
+      registrationsRefused: this.server.counters.refused,
+      registrationTimeouts: this.server.counters.timedOut,
       evictions: this.evictions,
       router: { ...this.router.counters },
       slots,
@@ -352,6 +369,9 @@ export class Proxy {
       rttMs: l.rttMs,
       framesInFlight: l.framesInFlight,
       unackedBytes: l.unackedBytes,
+      unconfirmedUnits: l.unconfirmedUnits,
+      heldUnits: l.heldUnits,
+      creditLedgers: l.ledgers,
       connectionsRefused: this.peers!.refused,
       ...l.counters,
     }));

@@ -8,7 +8,12 @@ import { RegistrationError } from '../errors.js';
 import type { SlotLayout } from '../slot/layout.js';
 
 export const PROTOCOL_VERSION = 1;
+/** Largest control frame, but for the status reply. Everything a process sends is this small. */
 export const MAX_CONTROL_FRAME = 64 * 1024;
+/** Largest status reply: a proxy with thousands of slots and hundreds of links says a lot. */
+export const MAX_STATUS_FRAME = 16 * 1024 * 1024;
+/** A connection that has sent neither hello nor status by then is dropped. */
+export const HELLO_TIMEOUT_MS = 5000;
 
 export const ControlOp = {
   HELLO: 'hello',
@@ -32,9 +37,15 @@ export interface StatusRequest { op: 'status' }
 export interface StatusReply { op: 'status'; status: unknown }
 export type ControlFrame = Hello | Welcome | Refused | Closing | Draining | Flushed | StatusRequest | StatusReply;
 
+/** The size limit of a frame: the status reply may be large, every other frame is small. */
+function limitFor(frame: ControlFrame): number {
+  return frame.op === ControlOp.STATUS && 'status' in frame ? MAX_STATUS_FRAME : MAX_CONTROL_FRAME;
+}
+
 export function encodeControl(frame: ControlFrame): Buffer {
   const body = Buffer.from(JSON.stringify(frame), 'utf8');
-  if (body.length > MAX_CONTROL_FRAME) throw new RegistrationError(`control frame "${frame.op}" is ${body.length} bytes, over the ${MAX_CONTROL_FRAME}-byte limit`);
+  const max = limitFor(frame);
+  if (body.length > max) throw new RegistrationError(`control frame "${frame.op}" is ${body.length} bytes, over the ${max}-byte limit`);
   const out = Buffer.allocUnsafe(4 + body.length);
   out.writeUInt32LE(body.length, 0);
   body.copy(out, 4);
@@ -45,12 +56,15 @@ export function encodeControl(frame: ControlFrame): Buffer {
 export class ControlDecoder {
   private buffered: Buffer = Buffer.alloc(0);
 
+  /** `maxFrameBytes`: MAX_STATUS_FRAME where a status reply is expected, else MAX_CONTROL_FRAME. */
+  constructor(private readonly maxFrameBytes = MAX_CONTROL_FRAME) {}
+
   push(chunk: Buffer): ControlFrame[] {
     this.buffered = this.buffered.length ? Buffer.concat([this.buffered, chunk]) : chunk;
     const frames: ControlFrame[] = [];
     while (this.buffered.length >= 4) {
       const length = this.buffered.readUInt32LE(0);
-      if (length > MAX_CONTROL_FRAME) throw new RegistrationError(`control frame length ${length} exceeds ${MAX_CONTROL_FRAME}`);
+      if (length > this.maxFrameBytes) throw new RegistrationError(`control frame length ${length} exceeds ${this.maxFrameBytes}`);
       if (this.buffered.length < 4 + length) break;
       const body = this.buffered.subarray(4, 4 + length);
       this.buffered = this.buffered.subarray(4 + length);

@@ -3,13 +3,15 @@
  * Each process connects, sends hello, gets its slot's descriptors, and keeps the
  * connection open for its whole life: when it closes, for any reason, the slot goes.
  */
-import { chmodSync, chownSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { dirname } from 'node:path';
-import { NotPermittedError, RegistrationError, SlotlinkError, SocketInUseError, SyscallError } from '../errors.js';
+import { ErrorCode, NotPermittedError, RegistrationError, SlotlinkError, SocketInUseError, SyscallError } from '../errors.js';
+import type { Logger } from '../log.js';
 import { native } from '../native/binding.js';
-import { ControlDecoder, ControlOp, encodeControl, type ControlFrame, type Hello } from './registration-protocol.js';
+import { ControlDecoder, ControlOp, HELLO_TIMEOUT_MS, encodeControl, type ControlFrame, type Hello } from './registration-protocol.js';
 import type { Credentials } from './local-slot.js';
+import { checkSocketDirectory } from './socket-directory.js';
 
 export interface RegistrationHandler {
   onHello(conn: RegistrationConnection, hello: Hello): void;
@@ -23,6 +25,17 @@ export interface RegistrationServerOptions {
   path: string;
   /** Numeric gid allowed besides the proxy's own user; the socket becomes 0660. */
   gid?: number;
+  logger: Logger;
+  /** A connection that says nothing for this long is dropped. Default HELLO_TIMEOUT_MS. */
+  helloTimeoutMs?: number;
+}
+
+/** Plain counters; copied into stats snapshots. */
+export interface RegistrationCounters {
+  /** Connections refused: not permitted, malformed frames, or a hello the proxy refused. */
+  refused: number;
+  /** Connections dropped because they sent neither hello nor status in time. */
+  timedOut: number;
 }
 
 /** One process's registration connection. */
@@ -50,12 +63,22 @@ export class RegistrationConnection {
     if (!this.ended) this.socket.write(encodeControl(frame));
   }
 
-  /** Sends a last frame, then closes. */
+  /** Sends a last frame, then closes. A frame that cannot be encoded becomes a refusal saying why. */
   end(frame?: ControlFrame): void {
     if (this.ended) return;
     this.ended = true;
-    if (frame) this.socket.end(encodeControl(frame));
-    else this.socket.end();
+    if (!frame) return void this.socket.end();
+    let bytes: Buffer;
+    try {
+      bytes = encodeControl(frame);
+    } catch (err) {
+      bytes = encodeControl({ op: ControlOp.REFUSED, code: ErrorCode.REGISTRATION, message: (err as Error).message });
+    }
+    this.socket.end(bytes);
+  }
+
+  get isEnded(): boolean {
+    return this.ended;
   }
 
   /** @internal */
@@ -65,16 +88,28 @@ export class RegistrationConnection {
 }
 
 export class RegistrationServer {
+  readonly counters: RegistrationCounters = { refused: 0, timedOut: 0 };
   private server: net.Server | null = null;
   private readonly connections = new Set<RegistrationConnection>();
   private readonly uid = process.getuid?.() ?? 0;
+  private readonly log: Logger;
 
-  constructor(private readonly options: RegistrationServerOptions, private readonly handler: RegistrationHandler) {}
+  constructor(private readonly options: RegistrationServerOptions, private readonly handler: RegistrationHandler) {
+    this.log = options.logger;
+  }
+
+  /** Answers `conn` with a refusal, counts and logs it, and closes the connection. */
+  refuse(conn: RegistrationConnection, error: SlotlinkError, fields: Record<string, unknown> = {}): void {
+    if (conn.isEnded) return;
+    this.counters.refused++;
+    this.log.warn('registration refused', { clientPid: conn.credentials.pid, uid: conn.credentials.uid, ...fields, code: error.code, reason: error.message });
+    conn.end({ op: ControlOp.REFUSED, ...error.toJSON() });
+  }
 
   /** Binds the socket; cleans up a stale file left by a dead proxy; refuses a live one's. */
   async listen(): Promise<void> {
     const { path } = this.options;
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    checkSocketDirectory(dirname(path), this.uid);
     try {
       await this.bind();
     } catch (err) {
@@ -134,39 +169,70 @@ export class RegistrationServer {
       return;
     }
     const conn = new RegistrationConnection(socket, fd, credentials);
-    if (!this.permitted(credentials)) {
-      const err = new NotPermittedError(`uid ${credentials.uid} may not register with this proxy (owner uid ${this.uid}${this.options.gid !== undefined ? `, group ${this.options.gid}` : ''})`);
-      conn.end({ op: ControlOp.REFUSED, ...err.toJSON() });
+    socket.on('error', () => {}); // a process that vanished; 'close' follows
+    if (!this.permitted(credentials, fd)) {
+      this.refuse(conn, new NotPermittedError(`uid ${credentials.uid} may not register with this proxy (owner uid ${this.uid}${this.options.gid !== undefined ? `, group ${this.options.gid}` : ''})`));
       return;
     }
     this.connections.add(conn);
+    // Nothing may sit on a registration connection without saying who it is.
+    const timeoutMs = this.options.helloTimeoutMs ?? HELLO_TIMEOUT_MS;
+    const timer = setTimeout(() => {
+      if (conn.slotRef !== null || conn.isEnded) return;
+      this.counters.timedOut++;
+      this.refuse(conn, new RegistrationError(`no hello within ${timeoutMs} ms`));
+      socket.destroySoon();
+    }, timeoutMs);
+    timer.unref();
     socket.on('data', (chunk: Buffer) => {
-      let frames: ControlFrame[];
+      // Whatever a handler throws ends this one connection; the proxy and every other slot go on.
       try {
-        frames = conn.decode(chunk);
+        for (const frame of conn.decode(chunk)) {
+          if (conn.isEnded) return;
+          this.dispatch(conn, frame);
+        }
       } catch (err) {
-        conn.end({ op: ControlOp.REFUSED, ...(err as SlotlinkError).toJSON() });
-        return;
+        this.failed(conn, err);
       }
-      for (const frame of frames) this.dispatch(conn, frame);
     });
-    socket.on('error', () => {}); // a process that vanished; 'close' follows
     socket.on('close', () => {
+      clearTimeout(timer);
       this.connections.delete(conn);
-      this.handler.onClose(conn);
+      try {
+        this.handler.onClose(conn);
+      } catch (err) {
+        this.log.error('closing a registration failed', { clientPid: conn.credentials.pid, err });
+      }
     });
     socket.resume();
   }
 
   private dispatch(conn: RegistrationConnection, frame: ControlFrame): void {
     if (frame.op === ControlOp.HELLO && conn.slotRef === null) this.handler.onHello(conn, frame);
-    else if (frame.op === ControlOp.STATUS) this.handler.onStatus(conn);
+    else if (frame.op === ControlOp.STATUS && conn.slotRef === null) this.handler.onStatus(conn);
     else if (frame.op === ControlOp.FLUSHED && conn.slotRef !== null) this.handler.onFlushed(conn);
-    else conn.end({ op: ControlOp.REFUSED, code: 'SLOTLINK_ERR_REGISTRATION', message: `unexpected control frame "${frame.op}"` });
+    else this.refuse(conn, new RegistrationError(`unexpected control frame "${frame.op}"${conn.slotRef === null ? ' before hello' : ' after the welcome'}`));
   }
 
-  private permitted(c: Credentials): boolean {
-    return c.uid === this.uid || c.uid === 0 || (this.options.gid !== undefined && c.gid === this.options.gid);
+  /** A malformed frame or a handler's exception: refuse this connection, say why, go on. */
+  private failed(conn: RegistrationConnection, err: unknown): void {
+    const error = err instanceof SlotlinkError ? err : new RegistrationError(`the proxy could not handle this connection: ${(err as Error)?.message ?? String(err)}`, err);
+    if (!(err instanceof SlotlinkError)) this.log.error('registration handler failed', { clientPid: conn.credentials.pid, err });
+    if (conn.slotRef === null) this.refuse(conn, error);
+    else conn.socket.destroy(); // a registered process: its slot is reclaimed on close
+  }
+
+  /** The proxy's own user, root, or (with a group configured) a member by primary or supplementary group. */
+  private permitted(c: Credentials, fd: number): boolean {
+    if (c.uid === this.uid || c.uid === 0) return true;
+    const gid = this.options.gid;
+    if (gid === undefined) return false;
+    if (c.gid === gid) return true;
+    try {
+      return native.peerGroups(fd).includes(gid);
+    } catch {
+      return false; // a kernel without SO_PEERGROUPS: primary group only
+    }
   }
 }
 

@@ -1,16 +1,23 @@
 /**
  * The router: where each message read from a slot, or arriving on a link, goes. Sends and
  * requests go to a name (balanced over a group's members; a bare name is looked up here
- * first, then among the names peers announced); replies and errors go to the exact
- * instance that asked. A destination that does not resolve gets an ERROR back to the
- * sender, never a silent drop. A local receiver whose queue passes its limit pauses the
- * slots that feed it; a remote one is guarded by credits on its link.
+ * first, then among the names peers announced). A reply or error goes back only to the
+ * requester whose request its writer received, once; anything else is refused and counted.
+ * A destination that does not resolve gets an ERROR back to the sender, never a silent drop.
+ *
+ * Everything the proxy holds for one source is bounded: a local receiver whose queue passes
+ * its limit pauses the slots that feed it; answers the proxy queues for a process pause that
+ * process while they wait; a remote destination is guarded by credit on its link, and what
+ * arrives from a peer is consumed (its credit returned) only once it is in a slot or its
+ * answer has left for the peer.
  */
 import { PROXY_ADDRESS, addressBytes, parseAddress } from '../address.js';
 import { ErrorCode, SlotlinkError, type ErrorCode as Code } from '../errors.js';
-import type { InCredit, OutCredit } from '../link/credit.js';
-import type { DataFrame } from '../link/frame.js';
+import { creditCost } from '../link/credit.js';
+import { LinkProtocolError, type DataFrame } from '../link/frame.js';
 import type { Link } from '../link/link.js';
+import type { InCredit } from '../link/receive-credit.js';
+import type { OutCredit } from '../link/send-credit.js';
 import { AddressCache } from '../slot/address-cache.js';
 import { copyBytes } from '../util/bytes.js';
 import { RecordKind, addressOf, encodeErrorPayload as errorPayload, type MessageView } from '../slot/record.js';
@@ -21,7 +28,8 @@ import { LocalSlot } from './local-slot.js';
 type Route =
   | { type: 'group'; epoch: number; group: Group }
   | { type: 'instance'; epoch: number; slot: LocalSlot }
-  | { type: 'remote'; epoch: number; targets: Array<{ link: Link; credit: OutCredit }>; next: number }
+  /** `to`: the address as written, for errors about it. */
+  | { type: 'remote'; epoch: number; targets: Array<{ link: Link; credit: OutCredit }>; next: number; to: Uint8Array }
   | { type: 'error'; epoch: number; payload: Uint8Array }
   /** This proxy itself: requests are answered with their own payload. */
   | { type: 'proxy'; epoch: number };
@@ -36,6 +44,10 @@ export interface RouterCounters {
   noRoute: number;
   /** Replies whose requester had gone away. */
   repliesDropped: number;
+  /** Replies and errors that answered no request their writer had received (refused). */
+  repliesRefused: number;
+  /** Requests refused because their receiver, or their sender, had too many unanswered. */
+  requestsRefused: number;
 }
 
 /** What the router needs to know about links. */
@@ -47,16 +59,16 @@ const MAX_CACHED_ROUTES = 4096;
 const PROXY_ADDRESS_BYTES = addressBytes(PROXY_ADDRESS);
 
 export class Router {
-  readonly counters: RouterCounters = { routed: 0, toLinks: 0, fromLinks: 0, noRoute: 0, repliesDropped: 0 };
+  readonly counters: RouterCounters = { routed: 0, toLinks: 0, fromLinks: 0, noRoute: 0, repliesDropped: 0, repliesRefused: 0, requestsRefused: 0 };
   /** Routes by address bytes, so forwarding a message builds no string. */
   private readonly routes = new AddressCache<Route>(MAX_CACHED_ROUTES);
   /** Routes for destinations arriving on links: local only. */
   private readonly inboundRoutes = new AddressCache<Route>(MAX_CACHED_ROUTES);
-  /** Stable copies of remote senders' addresses. */
-  private readonly senders = new AddressCache<Uint8Array>(MAX_CACHED_ROUTES);
+  /** Stable copies of remote senders' addresses, and their credit keys on the way back. */
+  private readonly senders = new AddressCache<{ from: Uint8Array; key: string }>(MAX_CACHED_ROUTES);
   links: LinkLookup = { link: () => undefined };
   /** The DATA frame being delivered: its link, route, sender, and the copy its waiting messages share. */
-  private readonly run: { link: Link | null; route: Route | null; from: Uint8Array | null; copy: Uint8Array | null; copyBase: number } = { link: null, route: null, from: null, copy: null, copyBase: 0 };
+  private readonly run: { link: Link | null; route: Route | null; from: Uint8Array; key: string; copy: Uint8Array | null; copyBase: number } = { link: null, route: null, from: new Uint8Array(0), key: '', copy: null, copyBase: 0 };
 
   constructor(
     private readonly node: string,
@@ -65,85 +77,87 @@ export class Router {
     private readonly maxQueuedBytes: number,
   ) {}
 
+  // ---- from local processes ----
+
   /** A message a local process wrote into its slot. */
   route(src: LocalSlot, m: MessageView): void {
-    const byName = m.kind === RecordKind.SEND || m.kind === RecordKind.REQUEST;
-    if (!byName && src.openRequests.size > 0) src.openRequests.settle(m.requestId, m.buffer, m.addressStart, m.addressBytes);
-    const r = this.resolve(this.routes, m, byName, false);
+    if (m.kind === RecordKind.REPLY || m.kind === RecordKind.ERROR) return this.answerFrom(src, m);
+    const r = this.resolve(this.routes, m, true, false);
     const end = m.payloadStart + m.payloadBytes;
     if (r.type === 'proxy') {
-      if (m.kind === RecordKind.REQUEST) src.mailbox.enqueue(RecordKind.REPLY, PROXY_ADDRESS_BYTES, m.requestId, m.buffer, null, m.payloadStart, end);
-      else if (m.kind === RecordKind.SEND) src.mailbox.enqueue(RecordKind.ERROR, PROXY_ADDRESS_BYTES, 0, errorPayload(ErrorCode.NO_ROUTE, `"${PROXY_ADDRESS}" (the proxy) answers requests only`));
+      if (m.kind === RecordKind.REQUEST) this.answer(src, RecordKind.REPLY, PROXY_ADDRESS_BYTES, m.requestId, m.buffer, m.payloadStart, end);
+      else this.answerError(src, PROXY_ADDRESS_BYTES, 0, ErrorCode.NO_ROUTE, `"${PROXY_ADDRESS}" (the proxy) answers requests only`);
       return;
     }
     if (r.type === 'remote') {
       const t = r.targets[r.next++ % r.targets.length]!;
+      if (m.kind === RecordKind.REQUEST && !src.awaiting.add(m.requestId, t.link, r.to)) {
+        this.counters.requestsRefused++;
+        return this.answerError(src, r.to, m.requestId, ErrorCode.TOO_MANY_REQUESTS, `this process already waits for ${src.awaiting.size} answers over links: wait for some before sending more requests`);
+      }
       this.counters.toLinks++;
       t.link.send(t.credit, src.addressBytes, src, m.kind, m.requestId, m.buffer, m.payloadStart, end);
       return;
     }
     const dest = this.pick(r);
     if (!dest) {
-      const address = addressOf(m);
-      if (!byName) return void this.counters.repliesDropped++;
       this.counters.noRoute++;
-      const payload = r.type === 'error' ? r.payload : errorPayload(ErrorCode.NO_ROUTE, `no route to "${address}": its process has gone away`);
-      src.mailbox.enqueue(RecordKind.ERROR, addressBytes(address), m.requestId, payload);
+      const payload = r.type === 'error' ? r.payload : errorPayload(ErrorCode.NO_ROUTE, `no route to "${addressOf(m)}": its process has gone away`);
+      this.answer(src, RecordKind.ERROR, addressBytes(addressOf(m)), m.requestId, payload);
       return;
     }
+    if (m.kind === RecordKind.REQUEST && !dest.openRequests.add(m.requestId, src.addressBytes, { slot: src, link: null })) {
+      this.counters.requestsRefused++;
+      return this.answerError(src, dest.addressBytes, m.requestId, ErrorCode.TOO_MANY_REQUESTS, tooMany(dest));
+    }
     this.counters.routed++;
-    if (m.kind === RecordKind.REQUEST) dest.openRequests.add(m.requestId, src.addressBytes, { slot: src, link: null });
     this.deliver(src.addressBytes, src, dest, m.kind, m.requestId, m.buffer, m.payloadStart, end);
   }
 
-  /** A message from a peer: deliver to the local process it names, or answer why not. */
-  fromLink(link: Link, f: DataFrame, credit: InCredit): void {
-    this.counters.fromLinks++;
-    const byName = f.kind === RecordKind.SEND || f.kind === RecordKind.REQUEST;
-    const bytes = f.payloadBytes;
-    // The messages of one DATA frame share source and destination: resolve them once.
-    if (f.index === 0 || this.run.link !== link) {
-      this.run.link = link;
-      this.run.copy = null;
-      this.run.route = this.resolve(this.inboundRoutes, f, byName, true);
-      this.run.from = this.senders.get(f.buffer, f.srcStart, f.srcBytes) ?? null;
-      if (!this.run.from) {
-        this.run.from = copyBytes(f.buffer, f.srcStart, f.srcStart + f.srcBytes);
-        this.senders.set(f.buffer, f.srcStart, f.srcBytes, this.run.from);
-      }
+  /** A reply or error a local process wrote: passed on only to the requester it answers. */
+  private answerFrom(src: LocalSlot, m: MessageView): void {
+    const requester = m.requestId === 0 ? null : src.openRequests.take(m.requestId, m.buffer, m.addressStart, m.addressBytes);
+    if (!requester) {
+      this.counters.repliesRefused++;
+      const kind = m.kind === RecordKind.REPLY ? 'REPLY' : 'ERROR';
+      const to = addressOf(m);
+      return this.answerError(src, addressBytes(to), 0, ErrorCode.UNEXPECTED_REPLY, `a ${kind} to "${to}" with requestId ${m.requestId} answers no request this process received (or one it already answered); it was not delivered`);
     }
-    const r = this.run.route!;
-    const dest = this.pick(r);
-    if (!dest) {
-      link.consumed(credit, bytes);
-      if (!byName) return void this.counters.repliesDropped++;
-      this.counters.noRoute++;
-      const payload = r.type === 'error' ? r.payload : errorPayload(ErrorCode.NO_ROUTE, `no route to "${addressOf(f)}@${this.node}": its process has gone away`);
-      this.errorAcross(link, f.buffer.latin1Slice(f.srcStart, f.srcStart + f.srcBytes), addressBytes(`${addressOf(f)}@${this.node}`), f.requestId, payload);
-      return;
+    const end = m.payloadStart + m.payloadBytes;
+    if (requester.slot) {
+      if (requester.slot.closed) return void this.counters.repliesDropped++;
+      this.counters.routed++;
+      return this.deliver(src.addressBytes, src, requester.slot, m.kind, m.requestId, m.buffer, m.payloadStart, end);
     }
-    const from = this.run.from!;
-    if (f.kind === RecordKind.REQUEST) dest.openRequests.add(f.requestId, from, { slot: null, link });
-    const mb = dest.mailbox;
-    const end = f.payloadStart + bytes;
-    if (mb.trySend(f.kind, from, f.requestId, f.buffer, f.payloadStart, end)) return link.consumed(credit, bytes);
-    // The frame's buffer is the socket's chunk: copy the rest of this frame once (not each
-    // message, not the whole chunk) and let its messages wait on that copy.
-    const run = this.run;
-    if (!run.copy) {
-      run.copy = copyBytes(f.buffer, f.payloadStart, f.frameEnd);
-      run.copyBase = f.payloadStart;
-    }
-    mb.enqueue(f.kind, from, f.requestId, run.copy, () => link.consumed(credit, bytes), f.payloadStart - run.copyBase, end - run.copyBase);
+    this.counters.toLinks++;
+    requester.link.send(requester.link.creditFor(requester.key), src.addressBytes, src, m.kind, m.requestId, m.buffer, m.payloadStart, end);
+  }
+
+  /**
+   * Queues what the proxy itself answers a process (a reply from `~proxy`, an error) into
+   * its slot. Answers count against the process like anything else it is sent: past the
+   * limit, the proxy stops reading its slot until it has read them.
+   */
+  answer(to: LocalSlot, kind: RecordKind, from: Uint8Array, requestId: number, source: Uint8Array, start = 0, end = source.length): void {
+    if (to.closed) return;
+    to.mailbox.enqueue(kind, from, requestId, source, null, start, end);
+    if (to.mailbox.pendingBytes > this.maxQueuedBytes) to.holdFor(to.blockedSources);
+  }
+
+  private answerError(to: LocalSlot, about: Uint8Array, requestId: number, code: Code, message: string): void {
+    this.answer(to, RecordKind.ERROR, about, requestId, errorPayload(code, message));
   }
 
   /**
    * Writes `source[start, end)` into `dest`'s slot, or queues it; pauses `src` while
-   * `dest` is over its limit.
+   * `dest` is over its limit. A SEND still queued when `dest` goes away is reported to its
+   * sender (a request is answered through `dest`'s open requests).
    */
   deliver(from: Uint8Array, src: LocalSlot | null, dest: LocalSlot, kind: RecordKind, requestId: number, source: Uint8Array, start = 0, end = source.length): void {
     const mb = dest.mailbox;
-    if (!mb.trySend(kind, from, requestId, source, start, end)) mb.enqueue(kind, from, requestId, source, null, start, end);
+    if (mb.trySend(kind, from, requestId, source, start, end)) return;
+    const gone = kind === RecordKind.SEND && src ? () => this.answerError(src, dest.addressBytes, 0, ErrorCode.RECEIVER_GONE, receiverGone(dest, UNREAD)) : null;
+    mb.enqueue(kind, from, requestId, source, null, start, end, gone);
     if (src && mb.pendingBytes > this.maxQueuedBytes) src.holdFor(dest.blockedSources);
   }
 
@@ -157,22 +171,92 @@ export class Router {
     this.drained(slot);
     const open = slot.openRequests.takeAll();
     if (open.length === 0) return;
-    const payload = errorPayload(ErrorCode.RECEIVER_GONE, `"${slot.address}" went away before answering this request; it may or may not have acted on it`);
+    const payload = errorPayload(ErrorCode.RECEIVER_GONE, receiverGone(slot, UNANSWERED));
     for (const r of open) {
-      const { slot: local, link } = r.requester;
-      if (local) {
-        if (!local.closed) local.mailbox.enqueue(RecordKind.ERROR, slot.addressBytes, r.requestId, payload);
-        continue;
-      }
-      this.errorAcross(link, Buffer.from(r.address.buffer, r.address.byteOffset, r.address.length).toString('latin1'), slot.addressBytes, r.requestId, payload);
+      const q = r.requester;
+      if (q.slot) this.answer(q.slot, RecordKind.ERROR, slot.addressBytes, r.requestId, payload);
+      else this.errorAcross(q.link, q.key, slot.addressBytes, r.requestId, payload, null);
     }
   }
 
-  /** An ERROR from `from` over `link` to `requester` (an instance address on the peer). */
-  private errorAcross(link: Link, requester: string, from: Uint8Array, requestId: number, payload: Uint8Array): void {
-    const at = requester.indexOf('@');
-    link.send(link.creditFor(at < 0 ? requester : requester.slice(0, at)), from, null, RecordKind.ERROR, requestId, payload, 0, payload.length);
+  // ---- from links ----
+
+  /** A message from a peer: deliver to the local process it names, or answer why not. */
+  fromLink(link: Link, f: DataFrame, credit: InCredit): void {
+    this.counters.fromLinks++;
+    const cost = creditCost(f.payloadBytes);
+    const consumed = () => link.consumed(credit, cost);
+    const byName = f.kind === RecordKind.SEND || f.kind === RecordKind.REQUEST;
+    // The messages of one DATA frame share source and destination: resolve them once.
+    if (f.index === 0 || this.run.link !== link) this.startRun(link, f);
+    const run = this.run;
+    const r = run.route!;
+    const dest = this.pick(r);
+    if (!dest) {
+      if (!byName) {
+        this.counters.repliesDropped++;
+        return consumed();
+      }
+      this.counters.noRoute++;
+      const payload = r.type === 'error' ? r.payload : errorPayload(ErrorCode.NO_ROUTE, `no route to "${addressOf(f)}@${this.node}": its process has gone away`);
+      // Consumed once the answer has left: a peer whose answers cannot leave is held by its credit.
+      return this.errorAcross(link, run.key, addressBytes(`${addressOf(f)}@${this.node}`), f.requestId, payload, consumed);
+    }
+    if (f.kind === RecordKind.REQUEST && !dest.openRequests.add(f.requestId, run.from, { slot: null, link, key: run.key })) {
+      this.counters.requestsRefused++;
+      return this.errorAcross(link, run.key, dest.addressBytes, f.requestId, errorPayload(ErrorCode.TOO_MANY_REQUESTS, tooMany(dest)), consumed);
+    }
+    // An answer is passed on only if its requester here sent that request over this link.
+    // An ERROR without a requestId is a peer proxy's report on an undeliverable send.
+    if (!byName && f.requestId !== 0 && !dest.awaiting.take(f.requestId, link, f.buffer.latin1Slice(f.srcStart, f.srcStart + f.srcBytes))) {
+      this.counters.repliesRefused++;
+      return this.errorAcross(link, run.key, addressBytes(`${addressOf(f)}@${this.node}`), 0, errorPayload(ErrorCode.UNEXPECTED_REPLY, `an answer with requestId ${f.requestId} to "${addressOf(f)}@${this.node}" answers no request it sent; it was not delivered`), consumed);
+    }
+    const mb = dest.mailbox;
+    const end = f.payloadStart + f.payloadBytes;
+    if (mb.trySend(f.kind, run.from, f.requestId, f.buffer, f.payloadStart, end)) return consumed();
+    // The frame's buffer is the socket's chunk: copy the rest of this frame once (not each
+    // message, not the whole chunk) and let its messages wait on that copy.
+    if (!run.copy) {
+      run.copy = copyBytes(f.buffer, f.payloadStart, f.frameEnd);
+      run.copyBase = f.payloadStart;
+    }
+    const kind = f.kind;
+    const { key } = run;
+    const gone = () => {
+      consumed();
+      if (kind === RecordKind.SEND) this.errorAcross(link, key, dest.addressBytes, 0, errorPayload(ErrorCode.RECEIVER_GONE, receiverGone(dest, UNREAD)), null);
+    };
+    mb.enqueue(kind, run.from, f.requestId, run.copy, consumed, f.payloadStart - run.copyBase, end - run.copyBase, gone);
   }
+
+  /** The first message of a DATA frame: its route, and its sender (which must be on the peer that sent it). */
+  private startRun(link: Link, f: DataFrame): void {
+    const run = this.run;
+    run.link = link;
+    run.copy = null;
+    const byName = f.kind === RecordKind.SEND || f.kind === RecordKind.REQUEST;
+    run.route = this.resolve(this.inboundRoutes, f, byName, true);
+    let sender = this.senders.get(f.buffer, f.srcStart, f.srcBytes);
+    if (!sender) {
+      const text = f.buffer.latin1Slice(f.srcStart, f.srcStart + f.srcBytes);
+      const at = text.indexOf('@');
+      sender = { from: copyBytes(f.buffer, f.srcStart, f.srcStart + f.srcBytes), key: at < 0 ? text : text.slice(0, at) };
+      this.senders.set(f.buffer, f.srcStart, f.srcBytes, sender);
+    }
+    // A peer speaks for its own processes only: the `from` a receiver sees cannot name another node.
+    const node = f.buffer.latin1Slice(f.srcStart + sender.key.length + 1, f.srcStart + f.srcBytes);
+    if (node !== link.peer) throw new LinkProtocolError(`DATA frame: source "${f.buffer.latin1Slice(f.srcStart, f.srcStart + f.srcBytes)}" is not an address on node "${link.peer}"`);
+    run.from = sender.from;
+    run.key = sender.key;
+  }
+
+  /** An ERROR from `from` over `link` to the peer's process `key`; `onSent` once it has left. */
+  private errorAcross(link: Link, key: string, from: Uint8Array, requestId: number, payload: Uint8Array, onSent: (() => void) | null): void {
+    link.send(link.creditFor(key), from, null, RecordKind.ERROR, requestId, payload, 0, payload.length, onSent);
+  }
+
+  // ---- resolving ----
 
   private pick(r: Route): LocalSlot | null {
     if (r.type === 'instance') return r.slot.closed ? null : r.slot;
@@ -216,7 +300,7 @@ export class Router {
         .filter((l): l is Link => !!l && l.accepting)
         .map((link) => ({ link, credit: link.creditFor(a.name) }));
       if (targets.length === 0) return fail(ErrorCode.NO_ROUTE, `no process is registered as "${a.name}" on node "${this.node}" or on any connected peer`);
-      return { type: 'remote', epoch, targets, next: 0 };
+      return { type: 'remote', epoch, targets, next: 0, to: addressBytes(address) };
     }
     if (localOnly) return fail(ErrorCode.NO_ROUTE, `node "${a.node}" is not this node ("${this.node}")`);
     const link = this.links.link(a.node!);
@@ -225,6 +309,17 @@ export class Router {
     // An explicit node is authoritative for its names: it answers NO_ROUTE itself, so a
     // name registered there a moment ago is never refused on a stale announcement.
     const key = a.instance === null ? a.name : `${a.name}~${a.instance}`;
-    return { type: 'remote', epoch, targets: [{ link, credit: link.creditFor(key) }], next: 0 };
+    return { type: 'remote', epoch, targets: [{ link, credit: link.creditFor(key) }], next: 0, to: addressBytes(address) };
   }
+}
+
+function tooMany(dest: LocalSlot): string {
+  return `"${dest.address}" has ${dest.openRequests.size} requests unanswered, its maximum: retry later`;
+}
+
+const UNANSWERED = 'answering this request; it may or may not have acted on it';
+const UNREAD = 'this message reached its slot; it was not delivered';
+
+function receiverGone(slot: LocalSlot, what: typeof UNANSWERED | typeof UNREAD): string {
+  return `"${slot.address}" went away before ${what}`;
 }

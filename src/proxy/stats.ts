@@ -29,6 +29,10 @@ export interface ProxyStats {
   socket: string;
   uptimeMs: number;
   registrations: number;
+  /** Registration connections refused (not permitted, malformed, or a hello refused). */
+  registrationsRefused: number;
+  /** Registration connections dropped for sending nothing in time. */
+  registrationTimeouts: number;
   evictions: number;
   router: RouterCounters;
   slots: SlotStats[];
@@ -44,6 +48,12 @@ export interface LinkStats extends LinkCounters {
   /** DATA frames sent and not yet acknowledged, and their bytes. */
   framesInFlight: number;
   unackedBytes: number;
+  /** Credit units sent and not yet known to be in the peer's slots. */
+  unconfirmedUnits: number;
+  /** Credit units received from the peer and not yet in local slots (or answered). */
+  heldUnits: number;
+  /** Destinations tracked for credit, towards the peer and from it. */
+  creditLedgers: { out: number; in: number };
   /** Connections this proxy refused (authentication or handshake), all peers together. */
   connectionsRefused: number;
 }

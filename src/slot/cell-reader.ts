@@ -4,8 +4,8 @@
  * a writer scribbling on the cell meanwhile cannot change what was checked.
  */
 import { BadSlotError } from '../errors.js';
-import { CellHeader, cellOffset, type Direction, type SlotLayout } from './layout.js';
-import type { MarkDevice } from './mark-device.js';
+import { CellHeader, cellOffset, firstNonZero, type Direction, type SlotLayout } from './layout.js';
+import { WriterMark, type MarkDevice } from './mark-device.js';
 import { RecordHeader } from './record.js';
 import type { SlotMemory } from './slot-memory.js';
 
@@ -31,6 +31,9 @@ export class CellReader {
   /** The next cell's bytes (a private copy), or null when it is not readable yet. */
   take(): Buffer | null {
     if (!this.device.isReadable(this.cell)) return null; // claim 36
+    // The writer marks a cell NOT_WRITABLE before READABLE: a readable cell still writable is corrupt.
+    if (this.device.writerMark(this.cell) !== WriterMark.NOT_WRITABLE)
+      throw new BadSlotError(`${this.direction} cell ${this.cell}: reader mark is READABLE but writer mark is WRITABLE`);
     const h = this.cellHeaders[this.cell]!;
     const v = this.mem.view;
     // Each field is read once into a local, checked, and only the local is used.
@@ -41,6 +44,8 @@ export class CellReader {
     if (sequence !== this.sequence) throw new BadSlotError(`${where}: sequence ${sequence}, expected ${this.sequence} (cells must be committed in ring order)`);
     if (used > this.capacity) throw new BadSlotError(`${where}: usedBytes ${used} exceeds the cell's ${this.capacity} data bytes`);
     if (records === 0 || records * RecordHeader.SIZE > used) throw new BadSlotError(`${where}: recordCount ${records} does not fit in usedBytes ${used}`);
+    const reserved = firstNonZero(v, h + CellHeader.RESERVED, h + CellHeader.SIZE);
+    if (reserved >= 0) throw new BadSlotError(`${where}: header byte ${reserved - h} is ${v.getUint8(reserved)}: bytes ${CellHeader.RESERVED}..${CellHeader.SIZE - 1} are reserved and must be zero`);
     const start = h + CellHeader.SIZE;
     const copy = Buffer.allocUnsafe(used);
     copy.set(this.mem.bytes.subarray(start, start + used));

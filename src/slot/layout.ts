@@ -24,6 +24,8 @@ export const SlotHeader = {
   DOWN_OFFSET: 28,
   TOTAL_BYTES: 32,
   MAX_MESSAGE_BYTES: 36,
+  /** Bytes 40..127 are reserved: zero. */
+  RESERVED: 40,
   SIZE: 128,
 } as const;
 
@@ -41,6 +43,8 @@ export const CellHeader = {
   USED_BYTES: 8,
   RECORD_COUNT: 12,
   SEQUENCE: 16,
+  /** Bytes 20..63 are reserved: zero. */
+  RESERVED: 20,
   SIZE: 64,
 } as const;
 
@@ -142,4 +146,16 @@ export function checkSlotHeader(view: DataView, expected: SlotLayout): void {
     const got = view.getUint32(offset, true);
     if (got !== want) throw new BadSlotError(`slot header ${name} is ${got}, expected ${want}`);
   }
+  const reserved = firstNonZero(view, SlotHeader.RESERVED, SlotHeader.SIZE);
+  if (reserved >= 0) throw new BadSlotError(`slot header byte ${reserved} is ${view.getUint8(reserved)}: bytes ${SlotHeader.RESERVED}..${SlotHeader.SIZE - 1} are reserved and must be zero`);
+}
+
+/** The offset of the first non-zero byte in `view[from, to)` (4-aligned range), or -1. */
+export function firstNonZero(view: DataView, from: number, to: number): number {
+  for (let at = from; at < to; at += 4) {
+    if (view.getUint32(at, true) === 0) continue;
+    while (view.getUint8(at) === 0) at++;
+    return at;
+  }
+  return -1;
 }

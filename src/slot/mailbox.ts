@@ -4,7 +4,7 @@
  * the end of the current turn of the event loop, and sleeps on its doorbell only after
  * telling the other side so. Used the same way by a process and by the proxy.
  */
-import { BadRecordError, SlotlinkError, SyscallError } from '../errors.js';
+import { BadRecordError, ClosedError, SlotlinkError, SyscallError } from '../errors.js';
 import { copyBytes } from '../util/bytes.js';
 import { NO_ROOM } from './cell-writer.js';
 import { Reassembler } from './reassembler.js';
@@ -32,7 +32,8 @@ export interface MailboxCounters {
   sleeps: number;
 }
 
-interface Pending {
+/** A message accepted by enqueue() and not yet (all) in the slot. */
+export interface Pending {
   kind: RecordKind;
   address: Uint8Array;
   requestId: number;
@@ -41,7 +42,16 @@ interface Pending {
   start: number;
   end: number;
   offset: number;
+  /** Runs once the whole message is in the slot. */
   done: (() => void) | null;
+  /** Runs instead of `done` when the mailbox closes before the message is in the slot. */
+  abandoned: ((reason: SlotlinkError) => void) | null;
+}
+
+/** Someone waiting for room in the slot. */
+interface SpaceWaiter {
+  resolve: () => void;
+  reject: (reason: SlotlinkError) => void;
 }
 
 /** Cells read per turn before yielding to the rest of the loop. */
@@ -52,13 +62,15 @@ export class Mailbox {
   /** Bytes accepted by enqueue() and not yet in the slot. */
   pendingBytes = 0;
   private queue: Pending[] = [];
-  private spaceWaiters: Array<() => void> = [];
+  private spaceWaiters: SpaceWaiter[] = [];
   private head = 0;
   private waitingForSpace = false;
   private readPaused = false;
   private flushScheduled = false;
   private serviceScheduled = false;
   private closed = false;
+  /** Set once the slot's memory was found bad: nothing touches it again. */
+  private failure: SlotlinkError | null = null;
   private readonly cursor: RecordCursor;
   private readonly reassembler = new Reassembler();
 
@@ -88,15 +100,22 @@ export class Mailbox {
    * that has started is finished from the queue, so true means "accepted, in order".
    */
   trySend(kind: RecordKind, address: Uint8Array, requestId: number, source: Uint8Array, start = 0, end = source.length): boolean {
-    if (this.closed || this.backlogged) return false;
-    const reached = this.slot.writer.writeMessage(kind, address, requestId, source, start, end, start);
+    if (this.closed || this.failure || this.backlogged) return false;
+    let reached: number;
+    try {
+      reached = this.slot.writer.writeMessage(kind, address, requestId, source, start, end, start);
+    } catch (err) {
+      // The slot's own memory is bad: this mailbox fails; the caller, who did nothing wrong, queues.
+      this.fail(err);
+      return false;
+    }
     if (reached === NO_ROOM) return false;
     this.scheduleFlush();
     if (reached < end) {
       // The caller may reuse `source` once this returns: finish from a copy of the message
       // (same length, so the fragments that follow still describe the same message).
       const copy = copyBytes(source, start, end);
-      this.push({ kind, address, requestId, source: copy, start: 0, end: copy.length, offset: reached - start, done: null });
+      this.push({ kind, address, requestId, source: copy, start: 0, end: copy.length, offset: reached - start, done: null, abandoned: null });
       this.pump();
       return true;
     }
@@ -104,18 +123,24 @@ export class Mailbox {
     return true;
   }
 
-  /** Queues `source[start, end)` behind whatever is queued; `done` runs once it is all in the slot. */
-  enqueue(kind: RecordKind, address: Uint8Array, requestId: number, source: Uint8Array, done: (() => void) | null = null, start = 0, end = source.length): void {
-    if (this.closed) return;
-    this.push({ kind, address, requestId, source, start, end, offset: start, done });
-    if (!this.waitingForSpace) this.pump();
+  /**
+   * Queues `source[start, end)` behind whatever is queued; `done` runs once it is all in the
+   * slot, `abandoned` if the mailbox closes first (close() hands such messages back).
+   */
+  enqueue(kind: RecordKind, address: Uint8Array, requestId: number, source: Uint8Array, done: (() => void) | null = null, start = 0, end = source.length, abandoned: ((reason: SlotlinkError) => void) | null = null): void {
+    const p: Pending = { kind, address, requestId, source, start, end, offset: start, done, abandoned };
+    if (this.closed) return void abandoned?.(this.closedReason());
+    this.push(p);
+    if (!this.waitingForSpace && !this.failure) this.pump();
   }
 
-  /** Calls `cb` once nothing is queued and the slot can take a message. */
-  whenWritable(cb: () => void): void {
-    if (this.closed) return;
-    this.spaceWaiters.push(cb);
-    if (!this.backlogged && !this.waitingForSpace) this.pump();
+  /** Resolves once nothing is queued and the slot can take a message; rejects if the mailbox closes first. */
+  whenWritable(): Promise<void> {
+    if (this.closed) return Promise.reject(this.closedReason());
+    return new Promise((resolve, reject) => {
+      this.spaceWaiters.push({ resolve, reject });
+      if (!this.backlogged && !this.waitingForSpace && !this.failure) this.pump();
+    });
   }
 
   /** Stops reading the slot (the consumer is full); the writer then waits on us. */
@@ -136,7 +161,12 @@ export class Mailbox {
   /** Commits the open cell now instead of at the end of the turn. */
   flush(): void {
     this.flushScheduled = false;
-    if (!this.closed) this.slot.writer.flush();
+    if (this.closed || this.failure) return;
+    try {
+      this.slot.writer.flush();
+    } catch (err) {
+      this.fail(err);
+    }
   }
 
   /**
@@ -144,7 +174,7 @@ export class Mailbox {
    * what it can: used when the other side has gone, so nothing it committed is lost.
    */
   drainAll(): void {
-    if (this.closed) return;
+    if (this.closed || this.failure) return;
     try {
       while (this.readCell()) if (this.closed) return;
       this.pump();
@@ -154,18 +184,35 @@ export class Mailbox {
     }
   }
 
-  close(): void {
-    if (this.closed) return;
+  /**
+   * Ends the mailbox. Every message queued and not yet in the slot is abandoned: its
+   * `abandoned` callback runs with `reason`, and the list is returned for the owner to
+   * account for (fail back, return credit). Whoever waits for room is rejected.
+   */
+  close(reason: SlotlinkError = this.closedReason()): Pending[] {
+    if (this.closed) return [];
     this.closed = true;
+    this.closeReason = reason;
     this.slot.close();
-    // Waiters go on and find the endpoint closed.
-    for (const w of this.spaceWaiters.splice(0)) w();
+    const left = this.queue.slice(this.head);
+    this.queue = [];
+    this.head = 0;
+    this.pendingBytes = 0;
+    for (const p of left) p.abandoned?.(reason);
+    for (const w of this.spaceWaiters.splice(0)) w.reject(reason);
+    return left;
+  }
+
+  private closeReason: SlotlinkError | null = null;
+
+  private closedReason(): SlotlinkError {
+    return this.closeReason ?? this.failure ?? new ClosedError('the slot');
   }
 
   /** The doorbell rang (or we were told to look): read, write, then sleep or go on. */
   private service(): void {
     this.serviceScheduled = false;
-    if (this.closed) return;
+    if (this.closed || this.failure) return;
     try {
       let budget = CELLS_PER_TURN;
       while (!this.readPaused && budget > 0) {
@@ -212,6 +259,15 @@ export class Mailbox {
   }
 
   private pump(): void {
+    try {
+      this.write();
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  /** Writes queued messages into the slot until it is full or the queue is empty. */
+  private write(): void {
     const writer = this.slot.writer;
     while (this.head < this.queue.length) {
       const p = this.queue[this.head]!;
@@ -241,7 +297,7 @@ export class Mailbox {
         this.waitingForSpace = true;
         this.counters.writerWaits++;
       } else {
-        for (const w of this.spaceWaiters.splice(0)) w();
+        for (const w of this.spaceWaiters.splice(0)) w.resolve();
       }
     }
     this.handler.onDrained?.();
@@ -264,8 +320,17 @@ export class Mailbox {
     setImmediate(() => this.service());
   }
 
+  /**
+   * The slot's memory or a system call failed. The mailbox stops touching the slot at once
+   * and its owner hears of it on the next microtask, so whoever was writing into this slot
+   * (another slot's service, a link's delivery) finishes its own work undisturbed.
+   */
   private fail(err: unknown): void {
+    if (this.failure || this.closed) return;
     const error = err instanceof SlotlinkError ? err : new SyscallError('slot mailbox', err);
-    this.handler.onFailure(error);
+    this.failure = error;
+    queueMicrotask(() => {
+      if (!this.closed) this.handler.onFailure(error);
+    });
   }
 }

@@ -35,10 +35,6 @@ export function recordBytes(addressBytes: number, payloadBytes: number): number 
   return (RecordHeader.SIZE + addressBytes + payloadBytes + RECORD_ALIGN - 1) & ~(RECORD_ALIGN - 1);
 }
 
-export function kindName(kind: number): string {
-  return KIND_NAMES[kind] ?? `unknown(${kind})`;
-}
-
 /** Writes one record at `offset` of `data`; the caller has checked it fits. Returns its size. */
 export function writeRecord(
   data: Uint8Array,
@@ -64,7 +60,8 @@ export function writeRecord(
   view.setUint32(offset + RecordHeader.MESSAGE_BYTES, messageBytes, true);
   view.setUint32(offset + RecordHeader.RESERVED2, 0, true);
   const at = copyInto(data, offset + RecordHeader.SIZE, address, 0, address.length);
-  copyInto(data, at, payload, payloadStart, payloadStart + payloadBytes);
+  // Padding is zero too: a cell is reused, and nothing of an earlier record may show through.
+  for (let p = copyInto(data, at, payload, payloadStart, payloadStart + payloadBytes), end = offset + size; p < end; p++) data[p] = 0;
   return size;
 }
 
@@ -136,8 +133,13 @@ export class RecordCursor implements MessageView {
     const addressBytes = v.getUint8(at + RecordHeader.ADDRESS_BYTES);
     const payloadBytes = v.getUint32(at + RecordHeader.PAYLOAD_BYTES, true);
     const messageBytes = v.getUint32(at + RecordHeader.MESSAGE_BYTES, true);
+    const requestId = v.getUint32(at + RecordHeader.REQUEST_ID, true);
     const where = `record ${this.seen} at offset ${at}`;
     if (kind < RecordKind.SEND || kind > RecordKind.ERROR) this.fail(`${where}: kind ${kind} is not a record kind`);
+    if (v.getUint8(at + RecordHeader.RESERVED) !== 0 || v.getUint32(at + RecordHeader.RESERVED2, true) !== 0)
+      this.fail(`${where}: reserved bytes 7 and 20..23 hold ${v.getUint8(at + RecordHeader.RESERVED)} and ${v.getUint32(at + RecordHeader.RESERVED2, true)}, must be zero`);
+    if ((kind === RecordKind.SEND) !== (requestId === 0) && kind !== RecordKind.ERROR)
+      this.fail(`${where}: requestId ${requestId} on a ${KIND_NAMES[kind]} (0 for a SEND, non-zero for a REQUEST or REPLY)`);
     if (flags & ~WHOLE) this.fail(`${where}: flags 0x${flags.toString(16)} has unknown bits`);
     if (size > used - at) this.fail(`${where}: recordBytes ${size} runs past the cell's ${used} used bytes`);
     if (size !== recordBytes(addressBytes, payloadBytes))
@@ -149,7 +151,7 @@ export class RecordCursor implements MessageView {
     if ((flags & RecordFlag.FIRST) === 0 && addressBytes !== 0) this.fail(`${where}: a continuation fragment carries an address`);
     this.kind = kind as RecordKind;
     this.flags = flags;
-    this.requestId = v.getUint32(at + RecordHeader.REQUEST_ID, true);
+    this.requestId = requestId;
     this.addressStart = at + RecordHeader.SIZE;
     this.addressBytes = addressBytes;
     this.payloadStart = this.addressStart + addressBytes;

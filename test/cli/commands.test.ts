@@ -70,3 +70,23 @@ test('every command has --help; unknown commands and flags fail with usage', () 
   assert.equal(f.status, 2);
   assert.match(f.stderr, /Unknown option '--bogus'/);
 });
+
+// Regression (hardening #13): a bad address left `send` hanging; a missing argument printed a stack trace.
+test('every command ends with one line and a non-zero exit on error; --version', () => {
+  const bad = cli('send', '--socket', rig.socket, 'not an address!', 'x');
+  assert.equal(bad.status, 1, 'send to an invalid address exits');
+  assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
+  assert.match(bad.stderr, /invalid address "not an address!".*SLOTLINK_ERR_INVALID_ADDRESS/);
+  for (const args of [['send', 'only-one'], ['request'], ['listen']]) {
+    const r = cli(...args, '--socket', rig.socket);
+    assert.equal(r.status, 2, args.join(' '));
+    assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
+    assert.match(r.stderr, new RegExp(`^slotlink ${args[0]}: .+\\nRun \`slotlink ${args[0]} --help\` for usage\\.\\n$`));
+  }
+  const noReply = cli('request', '--socket', rig.socket, 'nobody', 'x');
+  assert.equal(noReply.status, 1);
+  assert.match(noReply.stderr, /^slotlink: no route to "nobody".*\(SLOTLINK_ERR_NO_ROUTE\)\n$/);
+  const v = cli('--version');
+  assert.equal(v.status, 0);
+  assert.match(v.stdout, /^slotlink \d+\.\d+\.\d+\n$/);
+});

@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { startProxyProcess, type ProxyProcess } from '../../src/cli/proxy-process.js';
+import { requestStatus } from '../../src/client/registration.js';
+import type { ProxyStats } from '../../src/proxy/stats.js';
 import { startWorker, type Worker } from './worker.js';
 
 export class Rig {
@@ -13,8 +15,13 @@ export class Rig {
 
   static async start(proxyArgs: string[] = []): Promise<Rig> {
     const rig = new Rig();
-    rig.proxy = await startProxyProcess(rig.socket, ['--node', 'test', ...proxyArgs]);
+    await rig.startProxy(proxyArgs);
     return rig;
+  }
+
+  /** Starts the proxy (node "test") on this rig's socket; for a rig made with `new Rig()` that first writes files into `dir`. */
+  async startProxy(proxyArgs: string[] = []): Promise<void> {
+    this.proxy = await startProxyProcess(this.socket, ['--node', 'test', ...proxyArgs]);
   }
 
   async worker(name: string, extra: Record<string, unknown> = {}): Promise<Worker> {
@@ -22,6 +29,10 @@ export class Rig {
     this.workers.push(w);
     await w.call('connect', { socket: this.socket, name, ...extra });
     return w;
+  }
+
+  status(): Promise<ProxyStats> {
+    return requestStatus(this.socket) as Promise<ProxyStats>;
   }
 
   async close(): Promise<void> {

@@ -1,35 +1,41 @@
 /** Unit: the link frame decoder checks every length before use and names what is wrong. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DATA_MESSAGE_HEADER, FrameDecoder, LinkOp, dataHeaderBytes, encodeAck, encodeCredit, encodeJson, encodePing, peekData, writeDataHeader, writeDataMessage } from '../../src/link/frame.js';
+import { DATA_MESSAGE_HEADER, FrameDecoder, type FrameHandler, LinkOp, dataHeaderBytes, encodeAck, encodeCredit, encodeJson, encodePing, writeDataHeader, writeDataMessage } from '../../src/link/frame.js';
 import { RecordKind } from '../../src/slot/record.js';
+
+function handlerOf(seen: string[]): FrameHandler {
+  return {
+    data: (f) => void seen.push(`data ${f.seq}.${f.index} ${f.buffer.latin1Slice(f.srcStart, f.srcStart + f.srcBytes)}>${f.buffer.latin1Slice(f.addressStart, f.addressStart + f.addressBytes)} ${f.buffer.toString('utf8', f.payloadStart, f.payloadStart + f.payloadBytes)}`),
+    ack: (s) => void seen.push(`ack ${s}`),
+    credit: (k, l) => void seen.push(`credit ${k.toString()} ${l}`),
+    wanted: (k, l) => void seen.push(`wanted ${k.toString()} ${l}`),
+    json: (op, b) => void seen.push(`json ${op} ${JSON.stringify(b)}`),
+    ping: (op, t) => void seen.push(`ping ${op} ${t}`),
+  };
+}
 
 function collect(max = 1 << 20) {
   const seen: string[] = [];
-  const d = new FrameDecoder(max, {
-    data: (f) => seen.push(`data ${f.seq}.${f.index} ${f.buffer.latin1Slice(f.srcStart, f.srcStart + f.srcBytes)}>${f.buffer.latin1Slice(f.addressStart, f.addressStart + f.addressBytes)} ${f.buffer.toString('utf8', f.payloadStart, f.payloadStart + f.payloadBytes)}`),
-    ack: (s) => seen.push(`ack ${s}`),
-    credit: (k, l) => seen.push(`credit ${k.toString()} ${l}`),
-    json: (op, b) => seen.push(`json ${op} ${JSON.stringify(b)}`),
-    ping: (op, t) => seen.push(`ping ${op} ${t}`),
-  });
-  return { d, seen };
+  return { d: new FrameDecoder(max, handlerOf(seen)), seen };
 }
 
 /** A DATA frame from a@x to sink carrying `payloads` (a run), each a SEND with requestId = its index. */
 function data(seq: number, ...payloads: string[]): Buffer {
   const ps = payloads.map((p) => Buffer.from(p));
   const out = Buffer.alloc(dataHeaderBytes(3, 4) + ps.reduce((n, p) => n + DATA_MESSAGE_HEADER + p.length, 0));
-  let at = writeDataHeader(out, 0, seq, Buffer.from('a@x'), Buffer.from('sink'));
+  let at = writeDataHeader(out, 0, seq, 3 * seq, Buffer.from('a@x'), Buffer.from('sink'));
   ps.forEach((p, i) => (at += writeDataMessage(out, 0, at, RecordKind.SEND, i, p, 0, p.length)));
   return out;
 }
 
+const DIRECTORY = { incarnation: '0123456789abcdef', version: 3, names: [{ name: 'svc', group: true, members: 2 }] };
+
 test('frames round-trip, even split at every byte', () => {
-  const stream = Buffer.concat([data(2 ** 40 + 7, 'hello'), data(2 ** 40 + 8, 'one', '', 'three'), encodeAck(99), encodeCredit(Buffer.from('sink'), 2 ** 33), encodePing(LinkOp.PING, 1.5), encodeJson(LinkOp.DIRECTORY, { v: 1 })]);
+  const stream = Buffer.concat([data(2 ** 40 + 7, 'hello'), data(2 ** 40 + 8, 'one', '', 'three'), encodeAck(99), encodeCredit(Buffer.from('sink'), 2 ** 33), encodePing(LinkOp.PING, 1.5), encodeJson(LinkOp.DIRECTORY, DIRECTORY)]);
   const whole = collect();
   whole.d.push(stream);
-  assert.deepEqual(whole.seen, [`data ${2 ** 40 + 7}.0 a@x>sink hello`, `data ${2 ** 40 + 8}.0 a@x>sink one`, `data ${2 ** 40 + 8}.1 a@x>sink `, `data ${2 ** 40 + 8}.2 a@x>sink three`, 'ack 99', `credit sink ${2 ** 33}`, `ping ${LinkOp.PING} 1.5`, `json ${LinkOp.DIRECTORY} {"v":1}`]);
+  assert.deepEqual(whole.seen, [`data ${2 ** 40 + 7}.0 a@x>sink hello`, `data ${2 ** 40 + 8}.0 a@x>sink one`, `data ${2 ** 40 + 8}.1 a@x>sink `, `data ${2 ** 40 + 8}.2 a@x>sink three`, 'ack 99', `credit sink ${2 ** 33}`, `ping ${LinkOp.PING} 1.5`, `json ${LinkOp.DIRECTORY} ${JSON.stringify(DIRECTORY)}`]);
   const bytewise = collect();
   for (let i = 0; i < stream.length; i++) bytewise.d.push(stream.subarray(i, i + 1));
   assert.deepEqual(bytewise.seen, whole.seen, 'one byte per read');
@@ -68,9 +74,38 @@ test('a DATA frame with a bad message delivers none of its messages', () => {
   assert.deepEqual(c.seen, []);
 });
 
-test('peekData lists every message of a frame, for failing them back', () => {
-  assert.deepEqual(peekData(data(5, 'a', 'bb'), 0), [
-    { kind: RecordKind.SEND, requestId: 0, src: 'a@x', dst: 'sink' },
-    { kind: RecordKind.SEND, requestId: 1, src: 'a@x', dst: 'sink' },
-  ]);
+test('a DATA frame carries its credit offset, message count and payload total; WANTED round-trips', () => {
+  const c = collect();
+  const seen: Array<[number, number, number]> = [];
+  const d = new FrameDecoder(1 << 20, { ...handlerOf(c.seen), data: (f) => void seen.push([f.offset, f.messages, f.framePayloadBytes]) });
+  d.push(Buffer.concat([data(5, 'a', 'bb', ''), encodeCredit(Buffer.from('sink'), 2 ** 40 + 3, LinkOp.WANTED)]));
+  assert.deepEqual(seen, [[15, 3, 3], [15, 3, 3], [15, 3, 3]]);
+  assert.deepEqual(c.seen, [`wanted sink ${2 ** 40 + 3}`]);
+});
+
+// Regression (hardening #12): a DIRECTORY with a null entry was refused as "TypeError: Cannot read properties of null".
+test('HELLO and DIRECTORY bodies are checked field by field; a refusal names the frame, field and value', () => {
+  const hello = { version: 3, node: 'alpha', incarnation: '0123456789abcdef', peerIncarnation: null, delivered: 0, creditWindow: 1024, maxUnackedBytes: 1 << 20, maxMessageBytes: 4096 };
+  const cases: Array<[number, unknown, RegExp]> = [
+    [LinkOp.DIRECTORY, { ...DIRECTORY, names: [null] }, /^DIRECTORY frame: names\[0\] null is not an object$/],
+    [LinkOp.DIRECTORY, { ...DIRECTORY, names: [{ name: '../x', group: false, members: 1 }] }, /^DIRECTORY frame: names\[0\]\.name "\.\.\/x" is not a valid name$/],
+    [LinkOp.DIRECTORY, { ...DIRECTORY, names: [{ name: 'a', group: 'yes', members: 1 }] }, /^DIRECTORY frame: names\[0\]\.group "yes" is not true or false$/],
+    [LinkOp.DIRECTORY, { ...DIRECTORY, names: [{ name: 'a', group: false, members: -1 }] }, /members -1 is not a positive count/],
+    [LinkOp.DIRECTORY, { ...DIRECTORY, names: 'all' }, /^DIRECTORY frame: names "all" is not a list$/],
+    [LinkOp.DIRECTORY, [1, 2], /^DIRECTORY frame: body is not a JSON object: \[1,2\]$/],
+    [LinkOp.HELLO, { ...hello, delivered: -3 }, /^HELLO frame: delivered -3 is not a count$/],
+    [LinkOp.HELLO, { ...hello, node: null }, /^HELLO frame: node null is not a string$/],
+    [LinkOp.HELLO, { ...hello, incarnation: 'x' }, /^HELLO frame: incarnation "x" is not 16 hex digits$/],
+    [LinkOp.HELLO, { ...hello, creditWindow: 0 }, /^HELLO frame: creditWindow 0 is not a positive whole number$/],
+    [LinkOp.HELLO, { ...hello, maxUnackedBytes: 'lots' }, /^HELLO frame: maxUnackedBytes "lots" is not a positive whole number$/],
+  ];
+  for (const [op, body, message] of cases) {
+    const { d, seen } = collect();
+    assert.throws(() => d.push(encodeJson(op as typeof LinkOp.HELLO, body)), { code: 'SLOTLINK_ERR_LINK_PROTOCOL', message }, JSON.stringify(body));
+    assert.deepEqual(seen, [], 'nothing reaches the handler');
+  }
+  // Another version is passed on, so the handshake can refuse it as a version mismatch.
+  const { d, seen } = collect();
+  d.push(encodeJson(LinkOp.HELLO, { version: 7 }));
+  assert.equal(seen.length, 1);
 });

@@ -9,9 +9,10 @@ import { RecordKind } from '../../src/slot/record.js';
 function decode(bufs: Buffer[]): string[] {
   const seen: string[] = [];
   const d = new FrameDecoder(1 << 24, {
-    data: (f) => seen.push(`${f.seq}.${f.index} ${f.buffer.latin1Slice(f.srcStart, f.srcStart + f.srcBytes)}>${f.buffer.latin1Slice(f.addressStart, f.addressStart + f.addressBytes)} ${f.buffer.latin1Slice(f.payloadStart, f.payloadStart + f.payloadBytes)}`),
+    data: (f) => seen.push(`${f.seq}.${f.index}@${f.offset} ${f.buffer.latin1Slice(f.srcStart, f.srcStart + f.srcBytes)}>${f.buffer.latin1Slice(f.addressStart, f.addressStart + f.addressBytes)} ${f.buffer.latin1Slice(f.payloadStart, f.payloadStart + f.payloadBytes)}`),
     ack: () => assert.fail('no ACK expected'),
     credit: () => assert.fail('no CREDIT expected'),
+    wanted: () => assert.fail('no WANTED expected'),
     json: () => assert.fail('no JSON frame expected'),
     ping: () => assert.fail('no PING expected'),
   });
@@ -28,7 +29,7 @@ test('messages from one source to one destination share a frame; any change star
   const r = new ResendBuffer();
   let seq = 0;
   const put = (src: Buffer, dst: Buffer, text: string) => {
-    if (r.append(src, dst, RecordKind.SEND, 0, Buffer.from(text), 0, text.length, seq + 1)) seq++;
+    if (r.append(src, dst, RecordKind.SEND, 0, Buffer.from(text), 0, text.length, seq + 1, 100 + seq)) seq++;
   };
   put(a, sink, 'm1');
   put(a, sink, 'm2');
@@ -38,40 +39,41 @@ test('messages from one source to one destination share a frame; any change star
   put(Buffer.from(b), other, 'm5');
   assert.equal(seq, 4);
   assert.equal(r.frames, 4);
-  assert.deepEqual(decode(r.take()), ['1.0 a~1.1@x>sink m1', '1.1 a~1.1@x>sink m2', '2.0 a~1.1@x>other m3', '3.0 b~2.1@x>other m4', '4.0 b~2.1@x>other m5']);
+  // Each frame carries the credit offset given when it started.
+  assert.deepEqual(decode(r.take()), ['1.0@100 a~1.1@x>sink m1', '1.1@100 a~1.1@x>sink m2', '2.0@101 a~1.1@x>other m3', '3.0@102 b~2.1@x>other m4', '4.0@103 b~2.1@x>other m5']);
   // take() ends the run: the next message starts frame 5 even to the same destination.
   put(b, other, 'm6');
   assert.equal(seq, 5);
-  assert.deepEqual(decode(r.take()), ['5.0 b~2.1@x>other m6']);
+  assert.deepEqual(decode(r.take()), ['5.0@104 b~2.1@x>other m6']);
 });
 
 test('a run stops at 64 KiB, and acknowledged frames are dropped whole', () => {
   const r = new ResendBuffer();
   const big = Buffer.alloc(20_000, 120);
   let seq = 0;
-  for (let i = 0; i < 7; i++) if (r.append(a, sink, RecordKind.SEND, i, big, 0, big.length, seq + 1)) seq++;
+  for (let i = 0; i < 7; i++) if (r.append(a, sink, RecordKind.SEND, i, big, 0, big.length, seq + 1, 0)) seq++;
   // Three 20 kB messages fit a 64 KiB run, so seven make three frames.
   assert.equal(seq, 3);
-  const all = decode(r.take()).map((l) => l.split(' ')[0]);
+  const all = decode(r.take()).map((l) => l.split('@')[0]);
   assert.deepEqual(all, ['1.0', '1.1', '1.2', '2.0', '2.1', '2.2', '3.0']);
   const before = r.bytes;
   r.ack(2);
   assert.equal(r.frames, 1);
   assert.ok(r.bytes < before / 5, `frames 1 and 2 released (${r.bytes} of ${before} bytes left)`);
-  assert.deepEqual(decode(r.after(2)).map((l) => l.split(' ')[0]), ['3.0']);
+  assert.deepEqual(decode(r.after(2)).map((l) => l.split('@')[0]), ['3.0']);
 });
 
 test('after(seq) resends from the first frame not delivered, written or not', () => {
   const r = new ResendBuffer();
   let seq = 0;
   const put = (dst: Buffer, text: string) => {
-    if (r.append(a, dst, RecordKind.REQUEST, 7, Buffer.from(text), 0, text.length, seq + 1)) seq++;
+    if (r.append(a, dst, RecordKind.REQUEST, 7, Buffer.from(text), 0, text.length, seq + 1, 0)) seq++;
   };
   put(sink, 'x1');
   put(other, 'x2');
   r.take();
   put(sink, 'x3');
   put(sink, 'x4');
-  assert.deepEqual(decode(r.after(1)), ['2.0 a~1.1@x>other x2', '3.0 a~1.1@x>sink x3', '3.1 a~1.1@x>sink x4']);
-  assert.deepEqual([...r.all()].length, 2, 'frames 2 and 3 are held');
+  assert.deepEqual(decode(r.after(1)), ['2.0@0 a~1.1@x>other x2', '3.0@0 a~1.1@x>sink x3', '3.1@0 a~1.1@x>sink x4']);
+  assert.equal(r.frames, 2, 'frames 2 and 3 are held');
 });
