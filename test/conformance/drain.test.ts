@@ -15,7 +15,7 @@ for (const kind of KINDS) {
     try {
       const sink = await host.worker(kind, `sink-${kind}`);
       const sender = await host.worker(kind, `sender-${kind}`);
-      await sender.call('sendForever', { to: `sink-${kind}`, size: 200, report: 20_000 });
+      await sender.call('sendForever', { to: `sink-${kind}`, size: 200, report: 5000 });
       await sender.waitFor((e) => e.event === 'progress');
       const stopped = host.proxy.stop();
       const closed = await sender.waitFor((e) => e.event === 'close');
