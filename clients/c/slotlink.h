@@ -178,8 +178,8 @@ SLOTLINK_API int slotlink_send(slotlink *ep, const char *to, const void *data, s
 
 /**
  * Like slotlink_send() but never blocks: SLOTLINK_AGAIN when the slot has no room for the
- * whole message now (nothing was written; the descriptor of slotlink_fd() turns readable when
- * room is made). A message that needs more cells than the ring has can never fit at once:
+ * whole message now, or another thread is in the middle of writing one (nothing was written;
+ * the descriptor of slotlink_fd() turns readable when room is made). A message that needs more cells than the ring has can never fit at once:
  * SLOTLINK_ERR_MESSAGE_TOO_LARGE (use slotlink_send()).
  */
 SLOTLINK_API int slotlink_try_send(slotlink *ep, const char *to, const void *data, size_t len, int flags);
@@ -328,8 +328,8 @@ SLOTLINK_API void slotlink_get_stats(slotlink *ep, slotlink_stats *out);
 /**
  * Leaves the proxy: commits the open cell, closes the registration connection (the proxy
  * reads what was committed, then reclaims the slot and frees the name), unmaps the slot
- * and frees the endpoint. Requests still waiting fail with SLOTLINK_ERR_CLOSED. Must be the
- * last call on `ep` (see Threads). Returns SLOTLINK_OK.
+ * and frees the endpoint; requests started with slotlink_request_start() and not collected
+ * are forgotten. Must be the last call on `ep` (see Threads). Returns SLOTLINK_OK.
  *
  * The shutdown drain needs no call: when the proxy says `draining` (it is shutting down),
  * the next call that looks at the endpoint (any blocking call, slotlink_process()) refuses
