@@ -73,9 +73,10 @@ extern "C" {
 #define SLOTLINK_MAX_NAME 64
 
 /**
- * Result codes. SLOTLINK_ERR_* are the codes of src/errors.ts, in its order, plus two the
- * proxy sends: UNEXPECTED_REPLY and TOO_MANY_REQUESTS. slotlink_code_name() gives the
- * string form ("SLOTLINK_ERR_NO_ROUTE"); slotlink_code_from_name() parses it back.
+ * Result codes: every SLOTLINK_ERR_* of src/errors.ts (docs/slot-layout.md §7 says when
+ * each happens); new codes are added at the end, so values never change.
+ * slotlink_code_name() gives the string form ("SLOTLINK_ERR_NO_ROUTE");
+ * slotlink_code_from_name() parses it back.
  */
 typedef enum slotlink_code {
   SLOTLINK_OK = 0,
@@ -109,6 +110,7 @@ typedef enum slotlink_code {
   SLOTLINK_ERR_UNREACHABLE,
   SLOTLINK_ERR_UNEXPECTED_REPLY,
   SLOTLINK_ERR_TOO_MANY_REQUESTS,
+  SLOTLINK_ERR_UNSAFE_SOCKET_DIRECTORY,
   SLOTLINK_CODE_COUNT
 } slotlink_code;
 
