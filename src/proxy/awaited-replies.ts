@@ -6,6 +6,7 @@
  */
 import { mayAnswer } from '../address.js';
 import type { Link } from '../link/link.js';
+import { RequestTable } from './request-table.js';
 
 /** Unanswered requests over links one process may have; past it, new ones fail with SLOTLINK_ERR_TOO_MANY_REQUESTS. */
 export const MAX_AWAITED_REPLIES = 65_536;
@@ -18,56 +19,24 @@ export interface AwaitedReply {
 }
 
 export class AwaitedReplies {
-  private readonly byId = new Map<number, AwaitedReply | AwaitedReply[]>();
-  private count = 0;
+  private readonly table = new RequestTable<AwaitedReply>(MAX_AWAITED_REPLIES);
 
   get size(): number {
-    return this.count;
+    return this.table.size;
   }
 
   /** Notes a request sent over `link`; false when the process already has its maximum. */
   add(requestId: number, link: Link, to: Uint8Array): boolean {
-    if (this.count >= MAX_AWAITED_REPLIES) return false;
-    const entry = { requestId, link, to };
-    const had = this.byId.get(requestId);
-    if (had === undefined) this.byId.set(requestId, entry);
-    else if (Array.isArray(had)) had.push(entry);
-    else this.byId.set(requestId, [had, entry]);
-    this.count++;
-    return true;
+    return this.table.add({ requestId, link, to });
   }
 
   /** An answer to `requestId` from `from` arrived over `link`: whether it was awaited (it is not any more). */
   take(requestId: number, link: Link, from: string): boolean {
-    const had = this.byId.get(requestId);
-    if (had === undefined) return false;
-    const matches = (e: AwaitedReply) => e.link === link && mayAnswer(Buffer.from(e.to).toString('latin1'), from);
-    if (!Array.isArray(had)) {
-      if (!matches(had)) return false;
-      this.byId.delete(requestId);
-      this.count--;
-      return true;
-    }
-    const i = had.findIndex(matches);
-    if (i < 0) return false;
-    had.splice(i, 1);
-    if (had.length === 0) this.byId.delete(requestId);
-    this.count--;
-    return true;
+    return this.table.take(requestId, (e) => e.link === link && mayAnswer(Buffer.from(e.to).toString('latin1'), from)) !== null;
   }
 
   /** Every request awaited from `link`, taken off the list. */
   takeLink(link: Link): AwaitedReply[] {
-    const out: AwaitedReply[] = [];
-    for (const [id, v] of this.byId) {
-      const list = Array.isArray(v) ? v : [v];
-      const keep = list.filter((e) => e.link !== link);
-      if (keep.length === list.length) continue;
-      out.push(...list.filter((e) => e.link === link));
-      this.count -= list.length - keep.length;
-      if (keep.length === 0) this.byId.delete(id);
-      else this.byId.set(id, keep.length === 1 ? keep[0]! : keep);
-    }
-    return out;
+    return this.table.takeWhere((e) => e.link === link);
   }
 }
