@@ -184,50 +184,71 @@ export class Router {
   /** A message from a peer: deliver to the local process it names, or answer why not. */
   fromLink(link: Link, f: DataFrame, credit: InCredit): void {
     this.counters.fromLinks++;
-    const cost = creditCost(f.payloadBytes);
-    const consumed = () => link.consumed(credit, cost);
-    const byName = f.kind === RecordKind.SEND || f.kind === RecordKind.REQUEST;
     // The messages of one DATA frame share source and destination: resolve them once.
     if (f.index === 0 || this.run.link !== link) this.startRun(link, f);
+    const dest = this.pick(this.run.route!);
+    const cost = creditCost(f.payloadBytes);
+    if (!dest) return this.undeliverableFromLink(link, f, credit, cost);
+    if (f.kind !== RecordKind.SEND && !this.admitFromLink(link, f, dest, credit, cost)) return;
+    if (dest.mailbox.trySend(f.kind, this.run.from, f.requestId, f.buffer, f.payloadStart, f.payloadStart + f.payloadBytes)) return link.consumed(credit, cost);
+    this.queueFromLink(link, f, dest, credit, cost);
+  }
+
+  /**
+   * A request is noted (or refused when its receiver holds too many); an answer passes only
+   * if its requester here sent that request over this link (an ERROR without a requestId is
+   * a peer proxy's report on an undeliverable send). False when it was refused.
+   */
+  private admitFromLink(link: Link, f: DataFrame, dest: LocalSlot, credit: InCredit, cost: number): boolean {
     const run = this.run;
-    const r = run.route!;
-    const dest = this.pick(r);
-    if (!dest) {
-      if (!byName) {
-        this.counters.repliesDropped++;
-        return consumed();
-      }
-      this.counters.noRoute++;
-      const payload = r.type === 'error' ? r.payload : errorPayload(ErrorCode.NO_ROUTE, `no route to "${addressOf(f)}@${this.node}": its process has gone away`);
-      // Consumed once the answer has left: a peer whose answers cannot leave is held by its credit.
-      return this.errorAcross(link, run.key, addressBytes(`${addressOf(f)}@${this.node}`), f.requestId, payload, consumed);
-    }
-    if (f.kind === RecordKind.REQUEST && !dest.openRequests.add(f.requestId, run.from, { slot: null, link, key: run.key })) {
+    const consumed = () => link.consumed(credit, cost);
+    if (f.kind === RecordKind.REQUEST) {
+      if (dest.openRequests.add(f.requestId, run.from, { slot: null, link, key: run.key })) return true;
       this.counters.requestsRefused++;
-      return this.errorAcross(link, run.key, dest.addressBytes, f.requestId, errorPayload(ErrorCode.TOO_MANY_REQUESTS, tooMany(dest)), consumed);
+      this.errorAcross(link, run.key, dest.addressBytes, f.requestId, errorPayload(ErrorCode.TOO_MANY_REQUESTS, tooMany(dest)), consumed);
+      return false;
     }
-    // An answer is passed on only if its requester here sent that request over this link.
-    // An ERROR without a requestId is a peer proxy's report on an undeliverable send.
-    if (!byName && f.requestId !== 0 && !dest.awaiting.take(f.requestId, link, f.buffer.latin1Slice(f.srcStart, f.srcStart + f.srcBytes))) {
-      this.counters.repliesRefused++;
-      return this.errorAcross(link, run.key, addressBytes(`${addressOf(f)}@${this.node}`), 0, errorPayload(ErrorCode.UNEXPECTED_REPLY, `an answer with requestId ${f.requestId} to "${addressOf(f)}@${this.node}" answers no request it sent; it was not delivered`), consumed);
+    if (f.requestId === 0 || dest.awaiting.take(f.requestId, link, f.buffer.latin1Slice(f.srcStart, f.srcStart + f.srcBytes))) return true;
+    this.counters.repliesRefused++;
+    const to = `${addressOf(f)}@${this.node}`;
+    this.errorAcross(link, run.key, addressBytes(to), 0, errorPayload(ErrorCode.UNEXPECTED_REPLY, `an answer with requestId ${f.requestId} to "${to}" answers no request it sent; it was not delivered`), consumed);
+    return false;
+  }
+
+  /** Nobody here to take it: an answer is dropped; a send or request is answered with why. */
+  private undeliverableFromLink(link: Link, f: DataFrame, credit: InCredit, cost: number): void {
+    if (f.kind === RecordKind.REPLY || f.kind === RecordKind.ERROR) {
+      this.counters.repliesDropped++;
+      return link.consumed(credit, cost);
     }
-    const mb = dest.mailbox;
-    const end = f.payloadStart + f.payloadBytes;
-    if (mb.trySend(f.kind, run.from, f.requestId, f.buffer, f.payloadStart, end)) return consumed();
-    // The frame's buffer is the socket's chunk: copy the rest of this frame once (not each
-    // message, not the whole chunk) and let its messages wait on that copy.
+    this.counters.noRoute++;
+    const r = this.run.route!;
+    const to = `${addressOf(f)}@${this.node}`;
+    const payload = r.type === 'error' ? r.payload : errorPayload(ErrorCode.NO_ROUTE, `no route to "${to}": its process has gone away`);
+    // Consumed once the answer has left: a peer whose answers cannot leave is held by its credit.
+    this.errorAcross(link, this.run.key, addressBytes(to), f.requestId, payload, () => link.consumed(credit, cost));
+  }
+
+  /**
+   * The receiver's slot is full: the message waits in its queue, consumed once it is in the
+   * slot. The frame's buffer is the socket's chunk: the rest of this frame is copied once
+   * (not each message, not the whole chunk) and its messages wait on that copy.
+   */
+  private queueFromLink(link: Link, f: DataFrame, dest: LocalSlot, credit: InCredit, cost: number): void {
+    const run = this.run;
     if (!run.copy) {
       run.copy = copyBytes(f.buffer, f.payloadStart, f.frameEnd);
       run.copyBase = f.payloadStart;
     }
+    const consumed = () => link.consumed(credit, cost);
     const kind = f.kind;
     const { key } = run;
     const gone = () => {
       consumed();
       if (kind === RecordKind.SEND) this.errorAcross(link, key, dest.addressBytes, 0, errorPayload(ErrorCode.RECEIVER_GONE, receiverGone(dest, UNREAD)), null);
     };
-    mb.enqueue(kind, run.from, f.requestId, run.copy, consumed, f.payloadStart - run.copyBase, end - run.copyBase, gone);
+    const start = f.payloadStart - run.copyBase;
+    dest.mailbox.enqueue(kind, run.from, f.requestId, run.copy, consumed, start, start + f.payloadBytes, gone);
   }
 
   /** The first message of a DATA frame: its route, and its sender (which must be on the peer that sent it). */
