@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import { connect } from '../src/client/connect.js';
 import { register } from '../src/client/registration.js';
 import { CLI_PATH, startProxyProcess } from '../src/cli/proxy-process.js';
-import { ControlOp } from '../src/proxy/registration-protocol.js';
+import { ControlOp } from '../src/contract/registration.js';
 import { Rig } from './helpers/rig.js';
 
 let rig: Rig;

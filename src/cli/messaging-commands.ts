@@ -1,5 +1,5 @@
 /** `slotlink send | request | listen`: talk to the mesh from a shell. */
-import { parseAddress } from '../address.js';
+import { parseAddress } from '../slot/address.js';
 import { connect } from '../client/connect.js';
 import { UsageError, intFlag, type Command } from './args.js';
 

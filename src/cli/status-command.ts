@@ -1,6 +1,6 @@
 /** `slotlink status`: the proxy's slots and directory, as a table or JSON. */
 import { requestStatus } from '../client/registration.js';
-import { defaultSocketPath } from '../defaults.js';
+import { defaultSocketPath } from '../contract/defaults.js';
 import type { ProxyStats } from '../proxy/stats.js';
 import type { Command } from './args.js';
 import { table } from './table.js';

@@ -1,6 +1,6 @@
 /** `slotlink top`: a live view of the proxy's slots and links with rates, refreshed in place. */
 import { requestStatus } from '../client/registration.js';
-import { defaultSocketPath } from '../defaults.js';
+import { defaultSocketPath } from '../contract/defaults.js';
 import type { ProxyStats } from '../proxy/stats.js';
 import { intFlag, type Command } from './args.js';
 import { table } from './table.js';

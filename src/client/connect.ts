@@ -1,7 +1,7 @@
 /** connect(): register with the local proxy and get an endpoint on a private slot. */
-import { checkName } from '../address.js';
-import { defaultSocketPath } from '../defaults.js';
-import { PROTOCOL_VERSION, ControlOp } from '../proxy/registration-protocol.js';
+import { checkName } from '../slot/address.js';
+import { defaultSocketPath } from '../contract/defaults.js';
+import { PROTOCOL_VERSION, ControlOp } from '../contract/registration.js';
 import { Slot } from '../slot/slot.js';
 import { Endpoint } from './endpoint.js';
 import { register } from './registration.js';

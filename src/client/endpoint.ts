@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type net from 'node:net';
-import { mayAnswer, parseAddress } from '../address.js';
+import { mayAnswer, parseAddress } from '../slot/address.js';
 import {
   AbortedError,
   BackPressureError,
@@ -16,7 +16,7 @@ import {
   errorFromWire,
   type ErrorCode as Code,
 } from '../errors.js';
-import { ControlDecoder, ControlOp, encodeControl, type ControlFrame, type Welcome } from '../proxy/registration-protocol.js';
+import { ControlDecoder, ControlOp, encodeControl, type ControlFrame, type Welcome } from '../contract/registration.js';
 import { Mailbox } from '../slot/mailbox.js';
 import { AddressCache } from '../slot/address-cache.js';
 import { RecordKind, addressOf, decodeErrorPayload, encodeErrorPayload, type MessageView } from '../slot/record.js';

@@ -7,7 +7,7 @@
 import net from 'node:net';
 import { NotPermittedError, ProxyUnavailableError, RegistrationError, SyscallError, errorFromWire } from '../errors.js';
 import { native } from '../native/binding.js';
-import { ControlDecoder, ControlOp, MAX_STATUS_FRAME, encodeControl, type ControlFrame, type Hello, type Welcome } from '../proxy/registration-protocol.js';
+import { ControlDecoder, ControlOp, MAX_STATUS_FRAME, encodeControl, type ControlFrame, type ProcessHello, type Welcome } from '../contract/registration.js';
 
 export interface Registration {
   welcome: Welcome;
@@ -18,7 +18,7 @@ export interface Registration {
   more: ControlFrame[];
 }
 
-export function register(socketPath: string, hello: Hello, timeoutMs: number): Promise<Registration> {
+export function register(socketPath: string, hello: ProcessHello, timeoutMs: number): Promise<Registration> {
   let fd: number;
   try {
     fd = native.unixConnect(socketPath);

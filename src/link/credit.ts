@@ -6,8 +6,8 @@
  * grant again after a reconnect is harmless; DATA frames carry the destination's offset, so
  * either side may forget a destination that has nothing in flight without the other's help.
  */
-import type { LocalSlot } from '../proxy/local-slot.js';
 import type { RecordKind } from '../slot/record.js';
+import type { Pausable } from '../util/gate.js';
 
 /**
  * What each message costs on top of its payload bytes. Measured: 64 halved the small
@@ -48,8 +48,8 @@ export function creditCost(payloadBytes: number): number {
 /** A message waiting for credit; its payload is a range of the cell copy it came from. */
 export interface Waiting {
   from: Uint8Array;
-  /** The local slot it was read from (paused while it waits), or null for the proxy's own answers. */
-  src: LocalSlot | null;
+  /** The source it was read from (paused while it waits), or null for the proxy's own answers. */
+  src: Pausable | null;
   kind: RecordKind;
   requestId: number;
   payload: Uint8Array;

@@ -3,7 +3,7 @@
  * Every frame is `u32 bodyBytes` then `u8 op` then the body (bodyBytes counts the op).
  * docs/protocol.md is the normative description; this file is its code.
  */
-import { checkName } from '../address.js';
+import { checkName } from '../slot/address.js';
 import { ErrorCode, SlotlinkError } from '../errors.js';
 import type { MessageView, RecordKind } from '../slot/record.js';
 import { copyInto } from '../util/bytes.js';
@@ -45,7 +45,7 @@ export class LinkProtocolError extends SlotlinkError {
   }
 }
 
-export interface Hello {
+export interface LinkHello {
   version: number;
   node: string;
   /** Random id of this run of the proxy: a change means the peer restarted. */
@@ -196,7 +196,7 @@ function isCount(v: unknown): v is number {
 }
 
 /** Checks a HELLO's fields; a different version is left for the handshake to refuse by name. */
-export function checkHello(h: Record<string, unknown>): asserts h is Hello & Record<string, unknown> {
+export function checkHello(h: Record<string, unknown>): asserts h is LinkHello & Record<string, unknown> {
   const fail = (field: string, why: string): never => {
     throw new LinkProtocolError(`HELLO frame: ${field} ${preview(h[field])} ${why}`);
   };

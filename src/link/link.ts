@@ -7,11 +7,11 @@
  */
 import { ErrorCode, SlotlinkError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { LocalSlot } from '../proxy/local-slot.js';
+import type { Pausable } from '../util/gate.js';
 import { RecordKind } from '../slot/record.js';
 import type { Connection, ConnectionOwner } from './connection.js';
 import { CREDIT_PER_MESSAGE } from './credit.js';
-import { LINK_PROTOCOL_VERSION, LinkOp, encodeAck, encodeCredit, encodeJson, encodePing, type DataFrame, type DirectoryFrame, type Hello } from './frame.js';
+import { LINK_PROTOCOL_VERSION, LinkOp, encodeAck, encodeCredit, encodeJson, encodePing, type DataFrame, type DirectoryFrame, type LinkHello } from './frame.js';
 import { ReceiveCredits, type InCredit } from './receive-credit.js';
 import { ResendBuffer } from './resend-buffer.js';
 import { SendCredits, type OutCredit } from './send-credit.js';
@@ -164,7 +164,7 @@ export class Link implements ConnectionOwner {
    * there is credit, pausing `src` (the local slot it came from) meanwhile. `onSent` runs
    * once it is written to the link.
    */
-  send(credit: OutCredit, from: Uint8Array, src: LocalSlot | null, kind: RecordKind, requestId: number, payload: Uint8Array, start: number, end: number, onSent: (() => void) | null = null): void {
+  send(credit: OutCredit, from: Uint8Array, src: Pausable | null, kind: RecordKind, requestId: number, payload: Uint8Array, start: number, end: number, onSent: (() => void) | null = null): void {
     const c = this.sendCredits.current(credit);
     if (c.waiting.length === 0 && this.sendCredits.allows(c, end - start)) {
       this.write(c, from, kind, requestId, payload, start, end);
@@ -172,7 +172,7 @@ export class Link implements ConnectionOwner {
       return;
     }
     c.waiting.push({ from, src, kind, requestId, payload, start, end, onSent });
-    if (src?.holdFor(c.blocked)) this.counters.creditStalls++;
+    if (src && c.blocked.hold(src)) this.counters.creditStalls++;
   }
 
   private write(credit: OutCredit, from: Uint8Array, kind: RecordKind, requestId: number, payload: Uint8Array, start: number, end: number): void {
@@ -193,7 +193,7 @@ export class Link implements ConnectionOwner {
       this.write(credit, w.from, w.kind, w.requestId, w.payload, w.start, w.end);
       w.onSent?.();
     }
-    LocalSlot.release(credit.blocked);
+    credit.blocked.open();
   }
 
   /**
@@ -314,7 +314,7 @@ export class Link implements ConnectionOwner {
   // ---- connections ----
 
   /** This proxy's HELLO for a new connection to this peer. */
-  hello(): Hello {
+  hello(): LinkHello {
     return {
       version: LINK_PROTOCOL_VERSION,
       node: this.options.localNode,
@@ -328,7 +328,7 @@ export class Link implements ConnectionOwner {
   }
 
   /** Makes `conn` (handshake done, peer's HELLO in hand) this link's connection and resumes. */
-  adopt(conn: Connection, peer: Hello): void {
+  adopt(conn: Connection, peer: LinkHello): void {
     const old = this.conn;
     this.conn = conn;
     conn.owner = this;
@@ -427,7 +427,7 @@ export class Link implements ConnectionOwner {
         failed++;
       }
       c.waiting.length = 0;
-      LocalSlot.release(c.blocked);
+      c.blocked.open();
     }
     this.resend.clear();
     this.sendSeq = 0;

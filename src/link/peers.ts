@@ -5,11 +5,11 @@
  * sides apply the same rule, so they agree without talking about it.
  */
 import type net from 'node:net';
-import { checkName } from '../address.js';
+import { checkName } from '../slot/address.js';
 import { ErrorCode, SlotlinkError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { Connection, type ConnectionOwner } from './connection.js';
-import { LINK_PROTOCOL_VERSION, LinkOp, encodeJson, type Hello } from './frame.js';
+import { LINK_PROTOCOL_VERSION, LinkOp, encodeJson, type LinkHello } from './frame.js';
 import { Link, type LinkHandler, type LinkOptions } from './link.js';
 import { createLinkServer, dialLink, type LinkSecurity, type PeerIdentity } from './transport.js';
 
@@ -150,7 +150,7 @@ export class Peers {
   }
 
   /** @internal a HELLO arrived on a connection not yet adopted. */
-  hello(hs: Handshake, h: Hello): void {
+  hello(hs: Handshake, h: LinkHello): void {
     const conn = hs.conn;
     const refuse = (code: ErrorCode, message: string): void => {
       this.refused++;
@@ -209,7 +209,7 @@ class Handshake implements ConnectionOwner {
     this.early('PING');
   }
   json(op: number, body: unknown): void {
-    if (op === LinkOp.HELLO) return this.peers.hello(this, body as Hello);
+    if (op === LinkOp.HELLO) return this.peers.hello(this, body as LinkHello);
     if (op === LinkOp.ERROR) return; // the peer refused us; it closes next
     this.early(`op ${op}`);
   }

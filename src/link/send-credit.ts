@@ -6,7 +6,7 @@
  */
 import { MAX_OUTSTANDING_KEYS, Sweeper, creditCost, type Waiting } from './credit.js';
 import { LinkProtocolError } from './frame.js';
-import type { LocalSlot } from '../proxy/local-slot.js';
+import { Gate } from '../util/gate.js';
 import { RecordKind } from '../slot/record.js';
 
 /** SENDs from one source, up to a credit offset: what a peer restart would fail back. */
@@ -23,8 +23,8 @@ export class OutCredit {
   /** The receiver's last grant: units it allows up to. */
   limit: number;
   readonly waiting: Waiting[] = [];
-  /** Local slots paused until this destination has credit again. */
-  readonly blocked = new Set<LocalSlot>();
+  /** Where sources wait until this destination has credit again. */
+  readonly blocked = new Gate();
   /** Set once the ledger is dropped: whoever still holds it must ask the link for the current one. */
   forgotten = false;
   private readonly unconfirmed: Unconfirmed[] = [];
@@ -85,7 +85,7 @@ export class OutCredit {
 
   /** Nothing in flight, nothing waiting: the ledger may be forgotten. */
   get settled(): boolean {
-    return !this.outstanding && this.waiting.length === 0 && this.blocked.size === 0;
+    return !this.outstanding && this.waiting.length === 0 && this.blocked.waiting === 0;
   }
 
   /** Payload bytes waiting here for credit. */

@@ -4,7 +4,7 @@
  * the destination it was sent to, once; and when the peer restarts, every one of them fails
  * at once instead of at its requester's timeout.
  */
-import { mayAnswer } from '../address.js';
+import { mayAnswer } from '../slot/address.js';
 import type { Link } from '../link/link.js';
 import { RequestTable } from './request-table.js';
 

@@ -1,5 +1,6 @@
 /** The proxy's record of one registered process: its slot, mailbox, name and credentials. */
-import { addressBytes } from '../address.js';
+import { addressBytes } from '../slot/address.js';
+import { Gate, type Pausable } from '../util/gate.js';
 import type { Mailbox } from '../slot/mailbox.js';
 import { AwaitedReplies } from './awaited-replies.js';
 import { OpenRequests } from './open-requests.js';
@@ -11,10 +12,10 @@ export interface Credentials {
   gid: number;
 }
 
-export class LocalSlot {
+export class LocalSlot implements Pausable {
   readonly addressBytes: Uint8Array;
-  /** Sources paused because this slot's queue was over its limit; resumed when it drains. */
-  readonly blockedSources = new Set<LocalSlot>();
+  /** Where sources wait while this slot's queue is over its limit; it opens when the queue drains. */
+  readonly queueGate = new Gate();
   /** Requests this process received and has not answered yet. */
   readonly openRequests = new OpenRequests();
   /** Requests this process sent over links and has no answer to yet. */
@@ -40,22 +41,14 @@ export class LocalSlot {
     this.addressBytes = addressBytes(address);
   }
 
-  /**
-   * Stops reading this slot until `waiters` is released: the receiver it feeds (a local
-   * slot's queue, or a remote destination's credit) is full. False if already held there.
-   */
-  holdFor(waiters: Set<LocalSlot>): boolean {
-    if (waiters.has(this)) return false;
-    waiters.add(this);
+  /** Stops reading this slot (a receiver it feeds is full); counted. */
+  pause(): void {
     this.mailbox.pauseReading();
     this.backPressureWaits++;
-    return true;
   }
 
-  /** The receiver drained: every slot held for it reads again. */
-  static release(waiters: Set<LocalSlot>): void {
-    for (const s of waiters) s.mailbox.resumeReading();
-    waiters.clear();
+  resume(): void {
+    this.mailbox.resumeReading();
   }
 
   /** `id.generation`, the instance part of the address. */

@@ -5,8 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
-import { addressBytes, checkName, formatInstanceAddress, parseAddress } from '../address.js';
-import { defaultNodeName, defaultSocketPath } from '../defaults.js';
+import { addressBytes, checkName, formatInstanceAddress, parseAddress } from '../slot/address.js';
+import { defaultNodeName, defaultSocketPath } from '../contract/defaults.js';
 import { ErrorCode, ProtocolVersionError, SlotlinkError } from '../errors.js';
 import type { DirectoryFrame } from '../link/frame.js';
 import { LinkState, type Link, type LinkHandler } from '../link/link.js';
@@ -21,7 +21,7 @@ import { Slot } from '../slot/slot.js';
 import { Directory } from './directory.js';
 import { serveMetrics } from './metrics.js';
 import { LocalSlot } from './local-slot.js';
-import { ControlOp, PROTOCOL_VERSION, type Hello } from './registration-protocol.js';
+import { ControlOp, PROTOCOL_VERSION, type ProcessHello } from '../contract/registration.js';
 import { RegistrationServer, type RegistrationConnection } from './registration-server.js';
 import { Router } from './router.js';
 import { SlotTable } from './slot-table.js';
@@ -253,7 +253,7 @@ export class Proxy {
     this.log.info('proxy stopped', { registrations: this.registrations });
   }
 
-  private register(conn: RegistrationConnection, hello: Hello): void {
+  private register(conn: RegistrationConnection, hello: ProcessHello): void {
     let allocated: { id: number; generation: number } | null = null;
     try {
       if (this.stopping) throw new SlotlinkError(ErrorCode.PROXY_SHUTDOWN, 'the proxy is shutting down');

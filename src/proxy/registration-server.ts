@@ -9,12 +9,12 @@ import { dirname } from 'node:path';
 import { ErrorCode, NotPermittedError, RegistrationError, SlotlinkError, SocketInUseError, SyscallError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { native } from '../native/binding.js';
-import { ControlDecoder, ControlOp, HELLO_TIMEOUT_MS, encodeControl, type ControlFrame, type Hello } from './registration-protocol.js';
+import { ControlDecoder, ControlOp, HELLO_TIMEOUT_MS, encodeControl, type ControlFrame, type ProcessHello } from '../contract/registration.js';
 import type { Credentials } from './local-slot.js';
 import { checkSocketDirectory } from './socket-directory.js';
 
 export interface RegistrationHandler {
-  onHello(conn: RegistrationConnection, hello: Hello): void;
+  onHello(conn: RegistrationConnection, hello: ProcessHello): void;
   onStatus(conn: RegistrationConnection): void;
   /** The process committed everything it accepted and sends no more. */
   onFlushed(conn: RegistrationConnection): void;

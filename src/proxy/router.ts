@@ -11,7 +11,7 @@
  * arrives from a peer is consumed (its credit returned) only once it is in a slot or its
  * answer has left for the peer.
  */
-import { PROXY_ADDRESS, addressBytes, parseAddress } from '../address.js';
+import { PROXY_ADDRESS, addressBytes, parseAddress } from '../slot/address.js';
 import { ErrorCode, SlotlinkError, type ErrorCode as Code } from '../errors.js';
 import { creditCost } from '../link/credit.js';
 import { LinkProtocolError, type DataFrame } from '../link/frame.js';
@@ -141,7 +141,7 @@ export class Router {
   answer(to: LocalSlot, kind: RecordKind, from: Uint8Array, requestId: number, source: Uint8Array, start = 0, end = source.length): void {
     if (to.closed) return;
     to.mailbox.enqueue(kind, from, requestId, source, null, start, end);
-    if (to.mailbox.pendingBytes > this.maxQueuedBytes) to.holdFor(to.blockedSources);
+    if (to.mailbox.pendingBytes > this.maxQueuedBytes) to.queueGate.hold(to);
   }
 
   private answerError(to: LocalSlot, about: Uint8Array, requestId: number, code: Code, message: string): void {
@@ -158,12 +158,12 @@ export class Router {
     if (mb.trySend(kind, from, requestId, source, start, end)) return;
     const gone = kind === RecordKind.SEND && src ? () => this.answerError(src, dest.addressBytes, 0, ErrorCode.RECEIVER_GONE, receiverGone(dest, UNREAD)) : null;
     mb.enqueue(kind, from, requestId, source, null, start, end, gone);
-    if (src && mb.pendingBytes > this.maxQueuedBytes) src.holdFor(dest.blockedSources);
+    if (src && mb.pendingBytes > this.maxQueuedBytes) dest.queueGate.hold(src);
   }
 
   /** `dest` wrote out its whole queue: let its senders go on. */
   drained(dest: LocalSlot): void {
-    if (dest.blockedSources.size > 0) LocalSlot.release(dest.blockedSources);
+    dest.queueGate.open();
   }
 
   /** A slot went away: whoever waited on it goes on, and whoever it owed an answer hears why. */

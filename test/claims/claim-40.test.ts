@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { register } from '../../src/client/registration.js';
-import { ControlOp, PROTOCOL_VERSION } from '../../src/proxy/registration-protocol.js';
+import { ControlOp, PROTOCOL_VERSION } from '../../src/contract/registration.js';
 import { Direction, SlotHeader } from '../../src/slot/layout.js';
 import { ReaderMark, WriterMark } from '../../src/slot/mark-device.js';
 import { RecordKind } from '../../src/slot/record.js';

@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { connect } from '../../src/client/connect.js';
 import type { Endpoint } from '../../src/client/endpoint.js';
 import { register } from '../../src/client/registration.js';
-import { ControlOp } from '../../src/proxy/registration-protocol.js';
+import { ControlOp } from '../../src/contract/registration.js';
 import { checkPayload, fillPayload } from '../helpers/payload.js';
 
 let ep: Endpoint | null = null;

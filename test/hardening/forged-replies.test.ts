@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { mayAnswer } from '../../src/address.js';
+import { mayAnswer } from '../../src/slot/address.js';
 import { RecordKind } from '../../src/slot/record.js';
 import { FakePeer } from '../helpers/fake-peer.js';
 import { Mesh, linkPort } from '../helpers/mesh.js';

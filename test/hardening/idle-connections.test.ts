@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { test } from 'node:test';
-import { HELLO_TIMEOUT_MS } from '../../src/proxy/registration-protocol.js';
+import { HELLO_TIMEOUT_MS } from '../../src/contract/registration.js';
 import { Mesh } from '../helpers/mesh.js';
 
 /** Connects and says nothing (or `bytes`); resolves with how long the other side kept it. */

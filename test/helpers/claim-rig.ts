@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { register } from '../../src/client/registration.js';
-import { ControlOp, PROTOCOL_VERSION } from '../../src/proxy/registration-protocol.js';
+import { ControlOp, PROTOCOL_VERSION } from '../../src/contract/registration.js';
 import { Slot } from '../../src/slot/slot.js';
 import { RecordKind } from '../../src/slot/record.js';
 import type net from 'node:net';

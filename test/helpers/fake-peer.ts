@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { creditCost } from '../../src/link/credit.js';
-import { FrameDecoder, LINK_PROTOCOL_VERSION, LinkOp, dataHeaderBytes, encodeJson, writeDataHeader, writeDataMessage, DATA_MESSAGE_HEADER, type Hello } from '../../src/link/frame.js';
+import { FrameDecoder, LINK_PROTOCOL_VERSION, LinkOp, dataHeaderBytes, encodeJson, writeDataHeader, writeDataMessage, DATA_MESSAGE_HEADER, type LinkHello } from '../../src/link/frame.js';
 import type { RecordKind } from '../../src/slot/record.js';
 
 export interface Received {
@@ -24,7 +24,7 @@ export class FakePeer {
   readonly errors: Array<{ code?: string; message?: string }> = [];
   acked = 0;
   closed: Promise<void>;
-  peerHello: Hello | null = null;
+  peerHello: LinkHello | null = null;
   private seq = 0;
   private readonly offsets = new Map<string, number>();
   private readonly socket: net.Socket;
@@ -47,7 +47,7 @@ export class FakePeer {
       credit: (k, l) => void this.grants.set(k.toString('latin1'), l),
       wanted: () => {},
       json: (op, body) => {
-        if (op === LinkOp.HELLO) this.peerHello = body as Hello;
+        if (op === LinkOp.HELLO) this.peerHello = body as LinkHello;
         if (op === LinkOp.ERROR) this.errors.push(body as { code?: string; message?: string });
       },
       ping: () => {},
@@ -59,7 +59,7 @@ export class FakePeer {
   }
 
   /** Connects to a plaintext link port as node `node` and completes the handshake. */
-  static async connect(port: number, node: string, hello: Partial<Hello> = {}): Promise<FakePeer> {
+  static async connect(port: number, node: string, hello: Partial<LinkHello> = {}): Promise<FakePeer> {
     const p = new FakePeer(port, node);
     await new Promise<void>((resolve, reject) => {
       p.socket.once('connect', resolve);

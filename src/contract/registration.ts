@@ -26,7 +26,7 @@ export const ControlOp = {
 } as const;
 export type ControlOp = (typeof ControlOp)[keyof typeof ControlOp];
 
-export interface Hello { op: 'hello'; version: number; name: string; group?: boolean }
+export interface ProcessHello { op: 'hello'; version: number; name: string; group?: boolean }
 export interface Welcome { op: 'welcome'; version: number; node: string; name: string; address: string; layout: SlotLayout }
 export interface Refused { op: 'refused'; code: string; message: string }
 export interface Closing { op: 'closing'; code: string; message: string }
@@ -35,7 +35,7 @@ export interface Draining { op: 'draining'; code: string; message: string }
 export interface Flushed { op: 'flushed' }
 export interface StatusRequest { op: 'status' }
 export interface StatusReply { op: 'status'; status: unknown }
-export type ControlFrame = Hello | Welcome | Refused | Closing | Draining | Flushed | StatusRequest | StatusReply;
+export type ControlFrame = ProcessHello | Welcome | Refused | Closing | Draining | Flushed | StatusRequest | StatusReply;
 
 /** The size limit of a frame: the status reply may be large, every other frame is small. */
 function limitFor(frame: ControlFrame): number {

@@ -4,8 +4,8 @@
  * as `from`, so replies reach the process that asked even when its name is a group.
  * Addresses are ASCII by construction, so their bytes and characters coincide.
  */
-import { InvalidAddressError, InvalidNameError } from './errors.js';
-import { MAX_ADDRESS_BYTES } from './slot/record.js';
+import { InvalidAddressError, InvalidNameError } from '../errors.js';
+import { MAX_ADDRESS_BYTES } from './record.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const INSTANCE = /^[0-9]+\.[0-9]+$/;
