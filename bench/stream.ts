@@ -83,5 +83,5 @@ function printCounters(s: ProxyStats): void {
   const msgs = Math.max(1, sum((x) => x.messagesIn + x.messagesOut));
   const per = (v: number) => `${v} (${((v / msgs) * 1000).toFixed(2)} per 1000 msgs)`;
   process.stdout.write(`proxy ${s.node}: messages in+out ${msgs}; cells in ${per(sum((x) => x.cellsIn))}, out ${per(sum((x) => x.cellsOut))}; doorbells rung ${per(sum((x) => x.doorbellsRung))}, saved ${sum((x) => x.doorbellsSaved)}; sleeps ${per(sum((x) => x.sleeps))}; writer waits ${per(sum((x) => x.writerWaits))}\n`);
-  for (const l of s.links) process.stdout.write(`  link to ${l.peer}: messages out ${l.framesOut}, in ${l.framesIn}; credit stalls ${l.creditStalls}; resent frames ${l.retransmittedFrames}\n`);
+  for (const l of s.links) process.stdout.write(`  link to ${l.peer}: messages out ${l.messagesOut}, in ${l.messagesIn}; credit stalls ${l.creditStalls}; resent frames ${l.retransmittedFrames}\n`);
 }

@@ -26,7 +26,7 @@ test('the proxy serves Prometheus metrics for its slots and links', { timeout: 6
     assert.equal(sample(text, 'slotlink_slot_messages_in_total', { node: 'alpha', name: 'src' }), 1234);
     assert.equal(sample(text, 'slotlink_slot_bytes_in_total', { name: 'src' }), 123_400);
     assert.equal(sample(text, 'slotlink_link_up', { peer: 'beta' }), 1);
-    assert.equal(sample(text, 'slotlink_link_frames_out_total', { peer: 'beta' }), 1234);
+    assert.equal(sample(text, 'slotlink_link_messages_out_total', { peer: 'beta' }), 1234);
     const inFlight = sample(text, 'slotlink_link_frames_in_flight', { peer: 'beta' });
     assert.ok(inFlight >= 0 && inFlight <= 1234, `frames in flight: ${inFlight}`);
     assert.ok(sample(text, 'slotlink_slot_batches_in_total', { name: 'src' }) < 1234, 'messages arrived in batches');

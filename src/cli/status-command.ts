@@ -35,7 +35,7 @@ knows.`,
             '',
             ...table([
               ['PEER', 'STATE', 'SINCE', 'RTT MS', 'MSGS OUT', 'MSGS IN', 'IN FLIGHT', 'UNACKED B', 'RESENT', 'RECONNECTS', 'CREDIT STALLS'],
-              ...s.links.map((l) => [l.peer, l.status.state, new Date(l.status.since).toISOString(), l.rttMs === null ? '-' : l.rttMs.toFixed(2), l.framesOut, l.framesIn, l.framesInFlight, l.unackedBytes, l.retransmittedFrames, l.reconnects, l.creditStalls]),
+              ...s.links.map((l) => [l.peer, l.status.state, new Date(l.status.since).toISOString(), l.rttMs === null ? '-' : l.rttMs.toFixed(2), l.messagesOut, l.messagesIn, l.framesInFlight, l.unackedBytes, l.retransmittedFrames, l.reconnects, l.creditStalls]),
             ]),
           ]),
       '',

@@ -33,7 +33,7 @@ export function renderTop(s: ProxyStats, prev: ProxyStats | null, seconds: numbe
         ['PEER', 'STATE', 'RTT MS', 'MSG/S OUT', 'MSG/S IN', 'IN FLIGHT', 'UNACKED B', 'RESENT', 'RECONNECTS', 'CREDIT STALLS'],
         ...s.links.map((x) => {
           const p = lb.get(x.peer);
-          return [x.peer, x.status.state, x.rttMs === null ? '-' : x.rttMs.toFixed(2), rate(x.framesOut, p?.framesOut, seconds), rate(x.framesIn, p?.framesIn, seconds), String(x.framesInFlight), String(x.unackedBytes), String(x.retransmittedFrames), String(x.reconnects), String(x.creditStalls)];
+          return [x.peer, x.status.state, x.rttMs === null ? '-' : x.rttMs.toFixed(2), rate(x.messagesOut, p?.messagesOut, seconds), rate(x.messagesIn, p?.messagesIn, seconds), String(x.framesInFlight), String(x.unackedBytes), String(x.retransmittedFrames), String(x.reconnects), String(x.creditStalls)];
         }),
       ]),
     );

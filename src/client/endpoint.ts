@@ -17,7 +17,7 @@ import {
   type ErrorCode as Code,
 } from '../errors.js';
 import { ControlDecoder, ControlOp, encodeControl, type ControlFrame, type Welcome } from '../contract/registration.js';
-import { Mailbox } from '../slot/mailbox.js';
+import { Mailbox, type MailboxStats } from '../slot/mailbox.js';
 import { AddressCache } from '../slot/address-cache.js';
 import { RecordKind, addressOf, decodeErrorPayload, encodeErrorPayload, type MessageView } from '../slot/record.js';
 import type { Slot } from '../slot/slot.js';
@@ -45,24 +45,12 @@ export interface Undeliverable {
   error: SlotlinkError;
 }
 
-export interface EndpointStats {
+export interface EndpointStats extends MailboxStats {
   address: string;
-  messagesIn: number;
-  bytesIn: number;
-  messagesOut: number;
-  bytesOut: number;
-  cellsIn: number;
-  cellsOut: number;
-  writerWaits: number;
-  doorbellsRung: number;
-  doorbellsSaved: number;
   pendingRequests: number;
   /** Replies that answered no pending request (late after a timeout, or not from the destination asked). */
   repliesIgnored: number;
-  queuedBytes: number;
   inboxBytes: number;
-  /** True while a send waits for the proxy to free a cell of the slot. */
-  waitingForSlot: boolean;
 }
 
 interface PendingRequest {
@@ -249,20 +237,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
   }
 
   stats(): EndpointStats {
-    const s = this.slot;
-    return {
-      address: this.address,
-      ...this.mailbox.counters,
-      cellsIn: s.reader.cellsTaken,
-      cellsOut: s.writer.cellsCommitted,
-      doorbellsRung: s.up.counters.rung + s.down.counters.rung,
-      doorbellsSaved: s.up.counters.saved + s.down.counters.saved,
-      pendingRequests: this.pending.size,
-      repliesIgnored: this.repliesIgnored,
-      queuedBytes: this.mailbox.pendingBytes,
-      inboxBytes: this.inboxBytes,
-      waitingForSlot: this.mailbox.waitingForSlot,
-    };
+    return { address: this.address, ...this.mailbox.stats(), pendingRequests: this.pending.size, repliesIgnored: this.repliesIgnored, inboxBytes: this.inboxBytes };
   }
 
   // ---- Replier (used by Message.reply/fail) ----

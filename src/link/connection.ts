@@ -59,7 +59,7 @@ export class Connection {
     return !this.ended;
   }
 
-  get framesIn(): number {
+  get messagesIn(): number {
     return this.decoder.frames;
   }
 

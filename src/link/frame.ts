@@ -160,8 +160,9 @@ function u32(out: Uint8Array, at: number, v: number): void {
 }
 
 /**
- * One message of a DATA frame, read in place, with its frame's seq and addresses. Valid
- * during the callback only. `index` is its place in the frame (0 for the first).
+ * A DATA frame as it arrives: a run of messages from one source to one destination,
+ * read in place. Its fields describe the frame; next() steps through its messages, and the
+ * MessageView fields describe the current one. Valid during the callback only.
  */
 export class DataFrame implements MessageView {
   seq = 0;
@@ -170,19 +171,40 @@ export class DataFrame implements MessageView {
   /** Messages in the frame, and their total payload bytes. */
   messages = 0;
   framePayloadBytes = 0;
-  index = 0;
-  kind: RecordKind = 1;
-  requestId = 0;
   buffer: Buffer = Buffer.alloc(0);
   srcStart = 0;
   srcBytes = 0;
-  /** As MessageView: the destination address and the payload. */
+  /** As MessageView: the destination address, and the current message's kind, id and payload. */
   addressStart = 0;
   addressBytes = 0;
+  kind: RecordKind = 1;
+  requestId = 0;
   payloadStart = 0;
   payloadBytes = 0;
   /** Where the frame ends in `buffer`. */
   frameEnd = 0;
+  /** Where the next message starts. */
+  private cursor = 0;
+
+  /** @internal the decoder points the view at a checked frame. */
+  reset(buffer: Buffer, first: number, end: number): void {
+    this.buffer = buffer;
+    this.cursor = first;
+    this.frameEnd = end;
+  }
+
+  /** Moves to the frame's next message; false after the last. */
+  next(): boolean {
+    const p = this.cursor;
+    if (p >= this.frameEnd) return false;
+    const b = this.buffer;
+    this.kind = b[p]! as RecordKind;
+    this.requestId = b.readUInt32LE(p + 1);
+    this.payloadBytes = b.readUInt32LE(p + 5);
+    this.payloadStart = p + DATA_MESSAGE_HEADER;
+    this.cursor = this.payloadStart + this.payloadBytes;
+    return true;
+  }
 }
 
 /** A value as it appears in an error message: JSON, cut short. */
@@ -233,6 +255,7 @@ export function checkDirectory(d: Record<string, unknown>): asserts d is Directo
 }
 
 export interface FrameHandler {
+  /** A whole DATA frame: step through its messages with frame.next(). */
   data(frame: DataFrame): void;
   ack(seq: number): void;
   credit(key: Buffer, limit: number): void;
@@ -330,20 +353,10 @@ export class FrameDecoder {
         v.offset = readU64(buf, at + DATA_OFFSET);
         v.messages = n;
         v.framePayloadBytes = payload;
-        v.buffer = buf;
         v.srcStart = at + DATA_HEADER;
         v.addressStart = v.srcStart + v.srcBytes;
-        v.frameEnd = end;
-        for (let p = first, i = 0; p < end; i++) {
-          v.index = i;
-          v.kind = buf[p]! as RecordKind;
-          v.requestId = buf.readUInt32LE(p + 1);
-          v.payloadBytes = buf.readUInt32LE(p + 5);
-          v.payloadStart = p + DATA_MESSAGE_HEADER;
-          p = v.payloadStart + v.payloadBytes;
-          this.handler.data(v);
-        }
-        return;
+        v.reset(buf, first, end);
+        return this.handler.data(v);
       }
       case LinkOp.ACK:
         if (body !== 9) fail(`length ${body}, expected 9`);

@@ -1,20 +1,21 @@
 /**
- * A link: this proxy's session with one peer proxy. It outlives connections: sequence
- * numbers, the resend buffer, what was delivered and the credits all carry over a
- * reconnect, so a dropped connection loses nothing and duplicates nothing as long as both
- * proxies keep running. A peer that restarted (new incarnation) starts a new session, and
- * what it may not have delivered is failed back to the senders, never dropped silently.
+ * A link: this proxy's side of its pairing with one peer proxy, over whichever connection is
+ * current. It composes a session (sequence numbers, resend, restarts), the credit ledgers
+ * for both directions, and liveness; a dropped connection loses nothing and duplicates
+ * nothing while both proxies run, and a peer that restarted has what it may not have
+ * delivered failed back to the senders, never dropped silently.
  */
 import { ErrorCode, SlotlinkError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Pausable } from '../util/gate.js';
 import { RecordKind } from '../slot/record.js';
+import type { Pausable } from '../util/gate.js';
 import type { Connection, ConnectionOwner } from './connection.js';
 import { CREDIT_PER_MESSAGE } from './credit.js';
-import { LINK_PROTOCOL_VERSION, LinkOp, encodeAck, encodeCredit, encodeJson, encodePing, type DataFrame, type DirectoryFrame, type LinkHello } from './frame.js';
+import { LINK_PROTOCOL_VERSION, LinkOp, encodeCredit, encodeJson, type DataFrame, type DirectoryFrame, type LinkHello } from './frame.js';
+import { Liveness, type LivenessOwner } from './liveness.js';
 import { ReceiveCredits, type InCredit } from './receive-credit.js';
-import { ResendBuffer } from './resend-buffer.js';
 import { SendCredits, type OutCredit } from './send-credit.js';
+import { Session } from './session.js';
 
 export const LinkState = {
   CONNECTING: 'connecting',
@@ -45,27 +46,41 @@ export interface LinkOptions {
   logger: Logger;
 }
 
-/** What a link needs from its proxy. */
-export interface LinkHandler {
-  /**
-   * Deliver one message of a DATA frame to a local process; call
-   * link.consumed(credit, creditCost(payloadBytes)) once it is in a slot or answered.
-   */
-  deliver(link: Link, frame: DataFrame, credit: InCredit): void;
-  directory(link: Link, snapshot: DirectoryFrame): void;
+/** Where a link hands each DATA frame that arrives: a run of messages, and the credit each consumes as it leaves. */
+export interface DeliverySink {
+  receive(link: Link, run: DataFrame, credit: InCredit): void;
+}
+
+/** What becomes of a link's session that the proxy must act on. */
+export interface SessionListener {
   /** `count` SENDs from `from` to `dst` may not have been delivered (the peer restarted): tell their sender. */
   failBack(from: Uint8Array, dst: string, count: number, error: SlotlinkError): void;
   /** The peer restarted: everything waiting for an answer from it will not get one. */
   peerRestarted(link: Link, error: SlotlinkError): void;
-  stateChanged(link: Link): void;
-  /** A fresh snapshot of local names, to announce. */
-  localDirectory(): DirectoryFrame;
+}
+
+/** The names a link announces to its peer, and what it hears of the peer's. */
+export interface DirectoryExchange {
+  localSnapshot(): DirectoryFrame;
+  peerSnapshot(link: Link, snapshot: DirectoryFrame): void;
+}
+
+/** Who learns of a link's state changes (the Peers that made it). */
+export interface LinkStateListener {
+  linkStateChanged(link: Link): void;
+}
+
+export interface LinkParts {
+  sink: DeliverySink;
+  session: SessionListener;
+  directory: DirectoryExchange;
+  state: LinkStateListener;
 }
 
 export interface LinkCounters {
-  /** Messages sent and delivered (carried in DATA frames, several to a frame), and their payload bytes. */
-  framesOut: number;
-  framesIn: number;
+  /** Messages sent and received (carried in DATA frames, several to a frame), and their payload bytes. */
+  messagesOut: number;
+  messagesIn: number;
   bytesOut: number;
   bytesIn: number;
   retransmittedFrames: number;
@@ -73,39 +88,28 @@ export interface LinkCounters {
   reconnects: number;
   creditStalls: number;
   peerRestarts: number;
-  /** PINGs left unanswered because the peer was not reading what this side wrote. */
-  pongsSkipped: number;
 }
 
-/** A PING is not answered while this much waits to be written to the peer: a peer that never reads cannot grow it. */
-const PONG_BACKLOG_BYTES = 1024 * 1024;
-
-export class Link implements ConnectionOwner {
+export class Link implements ConnectionOwner, LivenessOwner {
   status: LinkStatus = { state: LinkState.CONNECTING, since: Date.now() };
   conn: Connection | null = null;
-  peerIncarnation: string | null = null;
   /** Last directory snapshot from the peer (null until one arrives). */
   peerDirectory: DirectoryFrame | null = null;
-  rttMs: number | null = null;
-  readonly counters: LinkCounters = { framesOut: 0, framesIn: 0, bytesOut: 0, bytesIn: 0, retransmittedFrames: 0, duplicatesDropped: 0, reconnects: 0, creditStalls: 0, peerRestarts: 0, pongsSkipped: 0 };
-  private sendSeq = 0;
-  private delivered = 0;
-  private ackedUpTo = 0;
-  private readonly resend = new ResendBuffer();
+  readonly counters: LinkCounters = { messagesOut: 0, messagesIn: 0, bytesOut: 0, bytesIn: 0, retransmittedFrames: 0, duplicatesDropped: 0, reconnects: 0, creditStalls: 0, peerRestarts: 0 };
+  private readonly session: Session;
   private readonly sendCredits: SendCredits;
   private readonly receiveCredits: ReceiveCredits;
+  private readonly liveness: Liveness;
   private flushScheduled = false;
-  /** The DATA frame being delivered: a duplicate to skip, or its destination's credit. */
-  private skippingFrame = false;
-  private frameCredit: InCredit | null = null;
-  private unreachableTimer: NodeJS.Timeout | null = null;
   private readonly log: Logger;
 
-  constructor(readonly options: LinkOptions, private readonly handler: LinkHandler) {
+  constructor(readonly options: LinkOptions, private readonly parts: LinkParts) {
     this.log = options.logger.child({ peer: options.peerNode });
+    this.session = new Session(options.incarnation);
     this.sendCredits = new SendCredits(options.maxUnackedBytes);
-    this.receiveCredits = new ReceiveCredits(options.creditWindow, options.maxUnackedBytes);
-    this.armUnreachable();
+    this.receiveCredits = new ReceiveCredits(options.creditWindow, options.maxUnackedBytes, () => this.scheduleFlush());
+    this.liveness = new Liveness(this, options.unreachableAfterMs);
+    this.liveness.away();
   }
 
   get peer(): string {
@@ -121,13 +125,21 @@ export class Link implements ConnectionOwner {
     return this.status.state !== LinkState.DOWN && this.status.state !== LinkState.CLOSED;
   }
 
+  get rttMs(): number | null {
+    return this.liveness.rttMs;
+  }
+
+  get pongsSkipped(): number {
+    return this.liveness.pongsSkipped;
+  }
+
   get framesInFlight(): number {
-    return this.resend.frames;
+    return this.session.framesInFlight;
   }
 
   /** Bytes of DATA frames sent and not yet acknowledged as received. */
   get unackedBytes(): number {
-    return this.resend.bytes;
+    return this.session.unackedBytes;
   }
 
   /** Credit units sent and not yet known to be in the peer's slots. */
@@ -161,8 +173,8 @@ export class Link implements ConnectionOwner {
 
   /**
    * Sends `payload[start, end)` to destination `credit.key` on the peer, or holds it until
-   * there is credit, pausing `src` (the local slot it came from) meanwhile. `onSent` runs
-   * once it is written to the link.
+   * there is credit, pausing `src` (where it came from) meanwhile. `onSent` runs once it is
+   * written to the link.
    */
   send(credit: OutCredit, from: Uint8Array, src: Pausable | null, kind: RecordKind, requestId: number, payload: Uint8Array, start: number, end: number, onSent: (() => void) | null = null): void {
     const c = this.sendCredits.current(credit);
@@ -179,12 +191,12 @@ export class Link implements ConnectionOwner {
     const offset = credit.sent;
     this.sendCredits.wrote(credit, end - start, from, kind);
     this.counters.bytesOut += end - start;
-    if (this.resend.append(from, credit.key, kind, requestId, payload, start, end, this.sendSeq + 1, offset)) this.sendSeq++;
-    this.counters.framesOut++;
+    this.counters.messagesOut++;
+    this.session.append(from, credit.key, kind, requestId, payload, start, end, offset);
     this.scheduleFlush();
   }
 
-  /** Sends what waits for credit, as far as credit allows; resumes its senders when done. */
+  /** Sends what waits for credit, as far as credit allows; its sources go on once it is all sent. */
   private drainWaiting(credit: OutCredit): void {
     while (credit.waiting.length > 0) {
       const w = credit.waiting[0]!;
@@ -209,52 +221,31 @@ export class Link implements ConnectionOwner {
 
   private flush(): void {
     this.flushScheduled = false;
-    // While the link is down, frames stay in the buffer and grants stay due; adopt() resends them.
+    // While the link is down, frames stay in the session and grants stay due; adopt() resends them.
     if (!this.isUp) return;
     const conn = this.conn!;
     conn.cork();
-    for (const bytes of this.resend.take()) conn.write(bytes);
-    if (this.delivered > this.ackedUpTo) {
-      this.ackedUpTo = this.delivered;
-      conn.write(encodeAck(this.delivered));
-    }
+    for (const bytes of this.session.outgoing()) conn.write(bytes);
     for (const [key, limit] of this.receiveCredits.takeGrants()) conn.write(encodeCredit(Buffer.from(key, 'latin1'), limit));
     conn.uncork();
   }
 
   // ---- receiving (ConnectionOwner) ----
 
-  data(f: DataFrame): void {
-    if (f.index === 0) {
-      // A frame is a run of messages with one seq: decide for the whole frame at its first.
-      this.skippingFrame = f.seq <= this.delivered;
-      if (!this.skippingFrame) {
-        if (f.seq !== this.delivered + 1) throw new SlotlinkError(ErrorCode.LINK_PROTOCOL, `DATA frame: sequence ${f.seq} skips ahead of ${this.delivered + 1}`);
-        // Checked before the frame counts as delivered: a peer over its credit loses the connection, not a frame.
-        const key = f.buffer.latin1Slice(f.addressStart, f.addressStart + f.addressBytes);
-        this.frameCredit = this.receiveCredits.receive(key, f.offset, f.messages, f.framePayloadBytes + f.messages * CREDIT_PER_MESSAGE);
-        this.delivered = f.seq;
-      }
-    }
-    if (this.skippingFrame) {
-      this.counters.duplicatesDropped++;
-      return;
-    }
-    this.counters.framesIn++;
-    this.counters.bytesIn += f.payloadBytes;
-    this.handler.deliver(this, f, this.frameCredit!);
+  data(run: DataFrame): void {
+    if (!this.session.receive(run.seq)) return void (this.counters.duplicatesDropped += run.messages);
+    // Checked before the frame counts as received: a peer over its credit loses the connection, not a frame.
+    const key = run.buffer.latin1Slice(run.addressStart, run.addressStart + run.addressBytes);
+    const credit = this.receiveCredits.receive(key, run.offset, run.messages, run.framePayloadBytes + run.messages * CREDIT_PER_MESSAGE);
+    this.session.received(run.seq);
+    this.counters.messagesIn += run.messages;
+    this.counters.bytesIn += run.framePayloadBytes;
+    this.parts.sink.receive(this, run, credit);
     this.scheduleFlush();
   }
 
-  /** The local proxy has put a message of `cost` units for this destination into a slot, or answered it. */
-  consumed(credit: InCredit, cost: number): void {
-    this.receiveCredits.consumed(credit, cost);
-    if (this.receiveCredits.hasGrants) this.scheduleFlush();
-  }
-
   ack(seq: number): void {
-    if (seq > this.sendSeq) throw new SlotlinkError(ErrorCode.LINK_PROTOCOL, `ACK frame: sequence ${seq} was never sent (last sent ${this.sendSeq})`);
-    this.resend.ack(seq);
+    this.session.ack(seq);
   }
 
   credit(key: Buffer, limit: number): void {
@@ -266,16 +257,16 @@ export class Link implements ConnectionOwner {
 
   wanted(key: Buffer, sent: number): void {
     this.receiveCredits.wanted(key.toString('latin1'), sent);
-    this.scheduleFlush();
   }
+
   json(op: number, body: unknown): void {
     switch (op) {
       case LinkOp.DIRECTORY: {
         const d = body as DirectoryFrame; // checked by the decoder
-        if (d.incarnation !== this.peerIncarnation) return;
+        if (d.incarnation !== this.session.peerIncarnation) return;
         if (this.peerDirectory && this.peerDirectory.incarnation === d.incarnation && d.version <= this.peerDirectory.version) return;
         this.peerDirectory = d;
-        this.handler.directory(this, d);
+        this.parts.directory.peerSnapshot(this, d);
         return;
       }
       case LinkOp.ERROR: {
@@ -292,23 +283,26 @@ export class Link implements ConnectionOwner {
   }
 
   ping(op: number, time: number): void {
-    if (op !== LinkOp.PING) return void (this.rttMs = Number(process.hrtime.bigint()) / 1e6 - time);
-    const c = this.conn;
-    if (!c) return;
-    if (c.socket.writableLength > PONG_BACKLOG_BYTES) return void this.counters.pongsSkipped++;
-    c.write(encodePing(LinkOp.PONG, time));
+    this.liveness.ping(this.conn, op, time);
   }
+
+  // ---- liveness (LivenessOwner) ----
 
   /** Heartbeat tick: ping, and drop a connection that has gone silent. */
   heartbeat(deadAfterMs: number): void {
-    const c = this.conn;
-    if (!c || !this.isUp) return;
-    if (Date.now() - c.lastHeard > deadAfterMs) {
-      this.log.warn('peer silent: dropping the connection', { silentMs: Date.now() - c.lastHeard });
-      c.destroy(new SlotlinkError(ErrorCode.LINK_PROTOCOL, `no frame from ${this.peer} for ${deadAfterMs} ms`));
-      return;
-    }
-    c.write(encodePing(LinkOp.PING, Number(process.hrtime.bigint()) / 1e6));
+    if (this.conn && this.isUp) this.liveness.tick(this.conn, deadAfterMs);
+  }
+
+  silent(conn: Connection, forMs: number): void {
+    this.log.warn('peer silent: dropping the connection', { silentMs: forMs });
+    conn.destroy(new SlotlinkError(ErrorCode.LINK_PROTOCOL, `no frame from ${this.peer} for ${forMs} ms`));
+  }
+
+  unreachable(): void {
+    if (this.isUp || this.status.state === LinkState.CLOSED) return;
+    const lastError = 'lastError' in this.status ? this.status.lastError : null;
+    this.log.warn('peer unreachable', { forMs: this.options.unreachableAfterMs });
+    this.setStatus({ state: LinkState.DOWN, since: Date.now(), lastError });
   }
 
   // ---- connections ----
@@ -319,8 +313,8 @@ export class Link implements ConnectionOwner {
       version: LINK_PROTOCOL_VERSION,
       node: this.options.localNode,
       incarnation: this.options.incarnation,
-      peerIncarnation: this.peerIncarnation,
-      delivered: this.delivered,
+      peerIncarnation: this.session.peerIncarnation,
+      delivered: this.session.delivered,
       creditWindow: this.options.creditWindow,
       maxUnackedBytes: this.options.maxUnackedBytes,
       maxMessageBytes: this.options.maxMessageBytes,
@@ -333,37 +327,30 @@ export class Link implements ConnectionOwner {
     this.conn = conn;
     conn.owner = this;
     if (old && old.isOpen) old.close();
-    if (peer.incarnation !== this.peerIncarnation) {
-      if (this.peerIncarnation !== null) this.peerRestarted(peer.incarnation);
-      this.peerIncarnation = peer.incarnation;
-      this.delivered = 0;
-      this.ackedUpTo = 0;
-      this.peerDirectory = null;
-      this.receiveCredits.reset();
-    }
+    const { restarted, resend } = this.session.resume(peer.incarnation, peer.peerIncarnation, peer.delivered);
+    if (restarted) this.peerRestarted(peer.incarnation);
     // Each side sends within what the other allows (a new session's ledgers take the peer's window).
     this.sendCredits.start(peer.creditWindow, peer.maxUnackedBytes, this.options.maxUnackedBytes);
-    // What the peer delivered refers to our sequence only if it knows this incarnation of us.
-    const delivered = peer.peerIncarnation === this.options.incarnation ? peer.delivered : 0;
-    if (delivered > this.sendSeq) throw new SlotlinkError(ErrorCode.LINK_PROTOCOL, `HELLO: peer says it delivered ${delivered}, but only ${this.sendSeq} were sent`);
     let resentFrames = 0;
-    for (const b of this.resend.after(delivered)) {
+    for (const b of resend) {
       resentFrames += countFrames(b);
       conn.write(b);
     }
     this.counters.retransmittedFrames += resentFrames;
     if (this.status.state !== LinkState.CONNECTING) this.counters.reconnects++;
+    this.liveness.back();
     this.setStatus({ state: LinkState.UP, since: Date.now(), remote: conn.remote, outbound: conn.outbound });
-    if (this.delivered > 0) conn.write(encodeAck(this.delivered));
+    const ack = this.session.ackNow();
+    if (ack) conn.write(ack);
     // A grant written to the old connection may be lost: for every destination with units
     // not yet known to be consumed, ask for the current grant (after the resent frames, so
     // the peer has received everything the offset counts).
     for (const c of this.sendCredits.all()) if (c.outstanding) conn.write(encodeCredit(c.key, c.sent, LinkOp.WANTED));
     this.flush();
-    this.announce(this.handler.localDirectory());
+    this.announce(this.parts.directory.localSnapshot());
     for (const c of this.sendCredits.takeWaitingForPeer()) this.drainWaiting(c);
     for (const c of this.sendCredits.all()) if (c.waiting.length > 0) this.drainWaiting(c);
-    this.log.info('link up', { remote: conn.remote, outbound: conn.outbound, resentFrames, delivered: this.delivered });
+    this.log.info('link up', { remote: conn.remote, outbound: conn.outbound, resentFrames, delivered: this.session.delivered });
   }
 
   announce(snapshot: DirectoryFrame): void {
@@ -376,34 +363,21 @@ export class Link implements ConnectionOwner {
     if (this.status.state === LinkState.CLOSED) return;
     this.log.warn('link lost', { remote: conn.remote, reason: error?.message ?? 'closed' });
     this.setStatus({ state: LinkState.RECONNECTING, since: Date.now(), lastError: error?.message ?? null });
-    this.armUnreachable();
+    this.liveness.away();
   }
 
   /** Graceful close at shutdown: flush what is written, say goodbye. */
   close(): void {
-    if (this.isUp) for (const bytes of this.resend.take()) this.conn!.write(bytes);
-    if (this.isUp && this.delivered > this.ackedUpTo) this.conn!.write(encodeAck(this.delivered));
+    if (this.isUp) for (const bytes of this.session.outgoing()) this.conn!.write(bytes);
     this.setStatus({ state: LinkState.CLOSED, since: Date.now() });
-    if (this.unreachableTimer) clearTimeout(this.unreachableTimer);
+    this.liveness.back();
     this.conn?.close();
     this.conn = null;
   }
 
-  private armUnreachable(): void {
-    if (this.unreachableTimer) clearTimeout(this.unreachableTimer);
-    this.unreachableTimer = setTimeout(() => {
-      this.unreachableTimer = null;
-      if (this.isUp || this.status.state === LinkState.CLOSED) return;
-      const lastError = 'lastError' in this.status ? this.status.lastError : null;
-      this.log.warn('peer unreachable', { forMs: this.options.unreachableAfterMs });
-      this.setStatus({ state: LinkState.DOWN, since: Date.now(), lastError });
-    }, this.options.unreachableAfterMs);
-    this.unreachableTimer.unref();
-  }
-
   private setStatus(s: LinkStatus): void {
     this.status = s;
-    this.handler.stateChanged(this);
+    this.parts.state.linkStateChanged(this);
   }
 
   /**
@@ -418,20 +392,20 @@ export class Link implements ConnectionOwner {
     for (const c of this.sendCredits.reset()) {
       const dst = `${latin1(c.key)}@${this.peer}`;
       for (const u of c.unconfirmedSends()) {
-        this.handler.failBack(u.from, dst, u.sends, error);
+        this.parts.session.failBack(u.from, dst, u.sends, error);
         failed += u.sends;
       }
       for (const w of c.waiting) {
         if (w.kind !== RecordKind.SEND) continue;
-        this.handler.failBack(w.from, dst, 1, error);
+        this.parts.session.failBack(w.from, dst, 1, error);
         failed++;
       }
       c.waiting.length = 0;
       c.blocked.open();
     }
-    this.resend.clear();
-    this.sendSeq = 0;
-    this.handler.peerRestarted(this, error);
+    this.peerDirectory = null;
+    this.receiveCredits.reset();
+    this.parts.session.peerRestarted(this, error);
     this.log.warn('peer restarted: new session', { incarnation, sendsFailedBack: failed });
   }
 }

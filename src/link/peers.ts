@@ -10,7 +10,7 @@ import { ErrorCode, SlotlinkError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { Connection, type ConnectionOwner } from './connection.js';
 import { LINK_PROTOCOL_VERSION, LinkOp, encodeJson, type LinkHello } from './frame.js';
-import { Link, type LinkHandler, type LinkOptions } from './link.js';
+import { Link, LinkState, type LinkParts, type LinkOptions, type LinkStateListener } from './link.js';
 import { createLinkServer, dialLink, type LinkSecurity, type PeerIdentity } from './transport.js';
 
 export interface PeerAddress {
@@ -33,17 +33,24 @@ export interface PeersOptions extends Omit<LinkOptions, 'peerNode' | 'logger'> {
 const BACKOFF_FIRST_MS = 100;
 const BACKOFF_MAX_MS = 5000;
 
-export class Peers {
+/** What the proxy gives the links Peers makes: where their messages go, and who hears of their sessions and names. */
+export type PeerParts = Omit<LinkParts, 'state'> & {
+  /** Told whenever a link goes up or down (routes through it change). */
+  linksChanged(): void;
+};
+
+export class Peers implements LinkStateListener {
   readonly links = new Map<string, Link>();
   private server: net.Server | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
   private readonly dialing = new Set<string>();
   private readonly addresses = new Map<string, PeerAddress>();
   private stopped = false;
+  private announceScheduled = false;
   /** Connections refused by authentication or handshake (for stats and tests). */
   refused = 0;
 
-  constructor(private readonly options: PeersOptions, private readonly handler: LinkHandler) {
+  constructor(private readonly options: PeersOptions, private readonly parts: PeerParts) {
     for (const p of options.peers) this.addresses.set(checkName(p.node, 'peer node name'), p);
   }
 
@@ -91,9 +98,21 @@ export class Peers {
     for (const l of this.links.values()) l.close();
   }
 
-  /** A link's connection dropped: dial again if we know where the peer is. */
-  lost(link: Link): void {
-    if (!this.stopped && this.addresses.has(link.peer)) void this.dial(link.peer, 0);
+  /** The local names changed: every peer hears the new snapshot, once per turn however many changed. */
+  namesChanged(): void {
+    if (this.announceScheduled) return;
+    this.announceScheduled = true;
+    setImmediate(() => {
+      this.announceScheduled = false;
+      const snapshot = this.parts.directory.localSnapshot();
+      for (const l of this.links.values()) l.announce(snapshot);
+    });
+  }
+
+  /** A link went up or down; one whose connection dropped is dialed again if we know where its peer is. */
+  linkStateChanged(link: Link): void {
+    this.parts.linksChanged();
+    if (link.status.state === LinkState.RECONNECTING && !this.stopped && this.addresses.has(link.peer)) void this.dial(link.peer, 0);
   }
 
   private get maxFrame(): number {
@@ -103,7 +122,7 @@ export class Peers {
   private linkFor(node: string): Link {
     let l = this.links.get(node);
     if (!l) {
-      l = new Link({ ...this.options, peerNode: node }, this.handler);
+      l = new Link({ ...this.options, peerNode: node }, { ...this.parts, state: this });
       this.links.set(node, l);
     }
     return l;

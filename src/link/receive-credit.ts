@@ -18,10 +18,15 @@ export class InCredit {
   /** Cleared when the record is forgotten or its session ends: late consumption then changes nothing. */
   live = true;
 
-  constructor(readonly key: string, readonly window: number, offset: number) {
+  constructor(private readonly ledger: ReceiveCredits, readonly key: string, readonly window: number, offset: number) {
     this.received = offset;
     this.consumed = offset;
     this.granted = offset + window;
+  }
+
+  /** `cost` units of this destination left the proxy (into a slot, or answered); a grant may be due. */
+  consume(cost: number): void {
+    this.ledger.consumed(this, cost);
   }
 
   /** Units received and not yet consumed. */
@@ -61,6 +66,8 @@ export class ReceiveCredits {
     private readonly window: number,
     /** Units the peer may have unconsumed here at once (our --max-unacked-bytes). */
     private readonly maxHeld: number,
+    /** Told when a grant has come due, so the link writes it soon. */
+    private readonly grantsDue: () => void,
   ) {}
 
   get size(): number {
@@ -81,7 +88,7 @@ export class ReceiveCredits {
       c = undefined;
     }
     if (!c) {
-      c = new InCredit(key, this.window, offset);
+      c = new InCredit(this, key, this.window, offset);
       this.records.set(key, c);
       this.sweeper.note();
     }
@@ -105,16 +112,22 @@ export class ReceiveCredits {
     c.consumed += cost;
     this.held -= cost;
     if (c.held === 0) this.outstandingKeys--;
-    if (c.due() >= 0) this.due.add(c);
+    if (c.due() < 0) return;
+    this.due.add(c);
+    this.grantsDue();
   }
 
   /** The sender asks for its grant for `key` (after a reconnect); `sent` is its offset. */
   wanted(key: string, sent: number): void {
     const c = this.records.get(key);
-    if (!c) return void this.answers.set(key, sent + this.window); // forgotten: all of it was consumed
+    if (!c) {
+      this.answers.set(key, sent + this.window); // forgotten: all of it was consumed
+      return this.grantsDue();
+    }
     if (sent !== c.received) throw new LinkProtocolError(`WANTED frame for "${key}": offset ${sent}, expected ${c.received}`);
     c.granted = Math.max(c.granted, c.consumed + this.window);
     this.answers.set(key, c.granted);
+    this.grantsDue();
   }
 
   /** Grants to send now, as [key, limit]; each is counted as granted. */
@@ -130,10 +143,6 @@ export class ReceiveCredits {
     for (const a of this.answers) yield a;
     this.answers.clear();
     this.sweeper.note();
-  }
-
-  get hasGrants(): boolean {
-    return this.due.size > 0 || this.answers.size > 0;
   }
 
   /** A new session: every record refers to the old one. */

@@ -4,13 +4,15 @@
  * cached by the router are dropped at once when a process comes or goes.
  */
 import { NameTakenError } from '../errors.js';
-import type { LocalSlot } from './local-slot.js';
+import type { DirectoryFrame } from '../link/frame.js';
+import type { DirectoryExchange, Link } from '../link/link.js';
+import type { RegisteredProcess } from './registered-process.js';
 
 export interface Group {
   name: string;
   /** True when members registered with { group: true }; requests are balanced over them. */
   isGroup: boolean;
-  members: LocalSlot[];
+  members: RegisteredProcess[];
   /** Round-robin position. */
   next: number;
 }
@@ -21,14 +23,32 @@ export interface RemoteNames {
   names: Map<string, { group: boolean; members: number }>;
 }
 
-export class Directory {
+export class Directory implements DirectoryExchange {
   /** Changes whenever a local or remote name, or a link's state, changes: routes re-resolve. */
   epoch = 0;
   /** Changes only with local names: the version of the snapshot this proxy announces. */
   localVersion = 0;
   private readonly names = new Map<string, Group>();
-  private readonly instances = new Map<string, LocalSlot>();
+  private readonly instances = new Map<string, RegisteredProcess>();
   private readonly remote = new Map<string, RemoteNames>();
+
+  /** `incarnation`: this proxy's, which its announcements carry. */
+  constructor(private readonly incarnation: string) {}
+
+  /** The snapshot of local names this proxy announces to its peers. */
+  localSnapshot(): DirectoryFrame {
+    return { incarnation: this.incarnation, version: this.localVersion, names: this.announcement() };
+  }
+
+  /** A peer's snapshot of its names. */
+  peerSnapshot(link: Link, snapshot: DirectoryFrame): void {
+    this.setRemote(link.peer, snapshot.names);
+  }
+
+  /** Every registered process. */
+  slots(): IterableIterator<RegisteredProcess> {
+    return this.instances.values();
+  }
 
   /** Throws NameTakenError unless `name` is free, or a group that `group: true` may join. */
   checkFree(name: string, group: boolean): void {
@@ -36,7 +56,7 @@ export class Directory {
     if (existing && !(existing.isGroup && group)) throw new NameTakenError(name);
   }
 
-  add(slot: LocalSlot): void {
+  add(slot: RegisteredProcess): void {
     this.checkFree(slot.name, slot.group);
     let g = this.names.get(slot.name);
     if (!g) {
@@ -49,7 +69,7 @@ export class Directory {
     this.localVersion++;
   }
 
-  remove(slot: LocalSlot): void {
+  remove(slot: RegisteredProcess): void {
     if (this.instances.get(slot.instance) !== slot) return;
     this.instances.delete(slot.instance);
     const g = this.names.get(slot.name);
@@ -81,7 +101,7 @@ export class Directory {
     return this.names.get(name);
   }
 
-  instance(instance: string): LocalSlot | undefined {
+  instance(instance: string): RegisteredProcess | undefined {
     return this.instances.get(instance);
   }
 

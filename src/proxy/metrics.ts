@@ -54,8 +54,8 @@ export function renderMetrics(s: ProxyStats): string {
   const perLink: Array<[string, Kind, string, (x: ProxyStats['links'][number]) => number]> = [
     ['link_up', 'gauge', '1 while the link to the peer is up.', (x) => (x.status.state === 'up' ? 1 : 0)],
     ['link_rtt_seconds', 'gauge', 'Last heartbeat round trip.', (x) => (x.rttMs ?? 0) / 1000],
-    ['link_frames_out_total', 'counter', 'Messages sent to the peer.', (x) => x.framesOut],
-    ['link_frames_in_total', 'counter', 'Messages delivered from the peer.', (x) => x.framesIn],
+    ['link_messages_out_total', 'counter', 'Messages sent to the peer.', (x) => x.messagesOut],
+    ['link_messages_in_total', 'counter', 'Messages received from the peer.', (x) => x.messagesIn],
     ['link_bytes_out_total', 'counter', 'Payload bytes sent to the peer.', (x) => x.bytesOut],
     ['link_bytes_in_total', 'counter', 'Payload bytes delivered from the peer.', (x) => x.bytesIn],
     ['link_frames_in_flight', 'gauge', 'DATA frames sent and not yet acknowledged.', (x) => x.framesInFlight],

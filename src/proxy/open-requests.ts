@@ -6,31 +6,30 @@
  */
 import type { Link } from '../link/link.js';
 import { sameBytes } from '../util/bytes.js';
-import type { LocalSlot } from './local-slot.js';
 import { RequestTable } from './request-table.js';
 
-/** Who asked: a process on this host, or one behind a link (`key`: its address without "@node"). */
-export type Requester = { slot: LocalSlot; link: null } | { slot: null; link: Link; key: string };
+/** Who asked: a process on this host (`S`: the proxy's record of it), or one behind a link (`key`: its address without "@node"). */
+export type Requester<S> = { slot: S; link: null } | { slot: null; link: Link; key: string };
 
-export interface OpenRequest {
+export interface OpenRequest<S> {
   requestId: number;
   /** The requester's instance address, as the responder must write it in its reply. */
   address: Uint8Array;
-  requester: Requester;
+  requester: Requester<S>;
 }
 
 /** Unanswered requests one process may hold; past it, new requests to it are refused with SLOTLINK_ERR_TOO_MANY_REQUESTS. */
 export const MAX_OPEN_REQUESTS = 65_536;
 
-export class OpenRequests {
-  private readonly table = new RequestTable<OpenRequest>(MAX_OPEN_REQUESTS);
+export class OpenRequests<S> {
+  private readonly table = new RequestTable<OpenRequest<S>>(MAX_OPEN_REQUESTS);
 
   get size(): number {
     return this.table.size;
   }
 
   /** Notes a request delivered to this process; false when it already holds its maximum. */
-  add(requestId: number, address: Uint8Array, requester: Requester): boolean {
+  add(requestId: number, address: Uint8Array, requester: Requester<S>): boolean {
     return this.table.add({ requestId, address, requester });
   }
 
@@ -38,12 +37,12 @@ export class OpenRequests {
    * The process answers `requestId` to the address `bytes[start, start + length)`: the
    * requester it answers, taken off the list, or null when it answers none.
    */
-  take(requestId: number, bytes: Uint8Array, start: number, length: number): Requester | null {
+  take(requestId: number, bytes: Uint8Array, start: number, length: number): Requester<S> | null {
     return this.table.take(requestId, (e) => sameBytes(e.address, bytes, start, length))?.requester ?? null;
   }
 
   /** Every request still open, once; the set is empty afterwards. */
-  takeAll(): OpenRequest[] {
+  takeAll(): OpenRequest<S>[] {
     return this.table.takeWhere();
   }
 }

@@ -10,15 +10,16 @@ import { ErrorCode, NotPermittedError, RegistrationError, SlotlinkError, SocketI
 import type { Logger } from '../log.js';
 import { native } from '../native/binding.js';
 import { ControlDecoder, ControlOp, HELLO_TIMEOUT_MS, encodeControl, type ControlFrame, type ProcessHello } from '../contract/registration.js';
-import type { Credentials } from './local-slot.js';
+import { RegistrationConnection, type Credentials } from './registration-connection.js';
 import { checkSocketDirectory } from './socket-directory.js';
 
-export interface RegistrationHandler {
-  onHello(conn: RegistrationConnection, hello: ProcessHello): void;
-  onStatus(conn: RegistrationConnection): void;
+/** What the server hands its owner; `T` is the owner's record of a registered process. */
+export interface RegistrationHandler<T> {
+  onHello(conn: RegistrationConnection<T>, hello: ProcessHello): void;
+  onStatus(conn: RegistrationConnection<T>): void;
   /** The process committed everything it accepted and sends no more. */
-  onFlushed(conn: RegistrationConnection): void;
-  onClose(conn: RegistrationConnection): void;
+  onFlushed(conn: RegistrationConnection<T>): void;
+  onClose(conn: RegistrationConnection<T>): void;
 }
 
 export interface RegistrationServerOptions {
@@ -38,68 +39,19 @@ export interface RegistrationCounters {
   timedOut: number;
 }
 
-/** One process's registration connection. */
-export class RegistrationConnection {
-  /** Set once the process has a slot. */
-  slotRef: unknown = null;
-  private readonly decoder = new ControlDecoder();
-  private ended = false;
-
-  constructor(readonly socket: net.Socket, readonly fd: number, readonly credentials: Credentials) {}
-
-  /** Sends a frame with descriptors riding on it (SCM_RIGHTS). */
-  sendWithFds(frame: ControlFrame, fds: number[]): void {
-    const bytes = encodeControl(frame);
-    let sent: number;
-    try {
-      sent = native.sendFds(this.fd, bytes, fds);
-    } catch (err) {
-      throw new SyscallError('passing the slot descriptors', err);
-    }
-    if (sent < bytes.length) this.socket.write(bytes.subarray(sent));
-  }
-
-  send(frame: ControlFrame): void {
-    if (!this.ended) this.socket.write(encodeControl(frame));
-  }
-
-  /** Sends a last frame, then closes. A frame that cannot be encoded becomes a refusal saying why. */
-  end(frame?: ControlFrame): void {
-    if (this.ended) return;
-    this.ended = true;
-    if (!frame) return void this.socket.end();
-    let bytes: Buffer;
-    try {
-      bytes = encodeControl(frame);
-    } catch (err) {
-      bytes = encodeControl({ op: ControlOp.REFUSED, code: ErrorCode.REGISTRATION, message: (err as Error).message });
-    }
-    this.socket.end(bytes);
-  }
-
-  get isEnded(): boolean {
-    return this.ended;
-  }
-
-  /** @internal */
-  decode(chunk: Buffer): ControlFrame[] {
-    return this.decoder.push(chunk);
-  }
-}
-
-export class RegistrationServer {
+export class RegistrationServer<T> {
   readonly counters: RegistrationCounters = { refused: 0, timedOut: 0 };
   private server: net.Server | null = null;
-  private readonly connections = new Set<RegistrationConnection>();
+  private readonly connections = new Set<RegistrationConnection<T>>();
   private readonly uid = process.getuid?.() ?? 0;
   private readonly log: Logger;
 
-  constructor(private readonly options: RegistrationServerOptions, private readonly handler: RegistrationHandler) {
+  constructor(private readonly options: RegistrationServerOptions, private readonly handler: RegistrationHandler<T>) {
     this.log = options.logger;
   }
 
   /** Answers `conn` with a refusal, counts and logs it, and closes the connection. */
-  refuse(conn: RegistrationConnection, error: SlotlinkError, fields: Record<string, unknown> = {}): void {
+  refuse(conn: RegistrationConnection<T>, error: SlotlinkError, fields: Record<string, unknown> = {}): void {
     if (conn.isEnded) return;
     this.counters.refused++;
     this.log.warn('registration refused', { clientPid: conn.credentials.pid, uid: conn.credentials.uid, ...fields, code: error.code, reason: error.message });
@@ -151,7 +103,7 @@ export class RegistrationServer {
     this.server = null;
     if (!server) return;
     server.close();
-    for (const conn of this.connections) if (conn.slotRef === null) conn.socket.destroy();
+    for (const conn of this.connections) if (conn.registered === null) conn.socket.destroy();
     try {
       unlinkSync(this.options.path);
     } catch {
@@ -168,7 +120,7 @@ export class RegistrationServer {
       socket.destroy();
       return;
     }
-    const conn = new RegistrationConnection(socket, fd, credentials);
+    const conn = new RegistrationConnection<T>(socket, fd, credentials);
     socket.on('error', () => {}); // a process that vanished; 'close' follows
     if (!this.permitted(credentials, fd)) {
       this.refuse(conn, new NotPermittedError(`uid ${credentials.uid} may not register with this proxy (owner uid ${this.uid}${this.options.gid !== undefined ? `, group ${this.options.gid}` : ''})`));
@@ -178,7 +130,7 @@ export class RegistrationServer {
     // Nothing may sit on a registration connection without saying who it is.
     const timeoutMs = this.options.helloTimeoutMs ?? HELLO_TIMEOUT_MS;
     const timer = setTimeout(() => {
-      if (conn.slotRef !== null || conn.isEnded) return;
+      if (conn.registered !== null || conn.isEnded) return;
       this.counters.timedOut++;
       this.refuse(conn, new RegistrationError(`no hello within ${timeoutMs} ms`));
       socket.destroySoon();
@@ -207,18 +159,18 @@ export class RegistrationServer {
     socket.resume();
   }
 
-  private dispatch(conn: RegistrationConnection, frame: ControlFrame): void {
-    if (frame.op === ControlOp.HELLO && conn.slotRef === null) this.handler.onHello(conn, frame);
-    else if (frame.op === ControlOp.STATUS && conn.slotRef === null) this.handler.onStatus(conn);
-    else if (frame.op === ControlOp.FLUSHED && conn.slotRef !== null) this.handler.onFlushed(conn);
-    else this.refuse(conn, new RegistrationError(`unexpected control frame "${frame.op}"${conn.slotRef === null ? ' before hello' : ' after the welcome'}`));
+  private dispatch(conn: RegistrationConnection<T>, frame: ControlFrame): void {
+    if (frame.op === ControlOp.HELLO && conn.registered === null) this.handler.onHello(conn, frame);
+    else if (frame.op === ControlOp.STATUS && conn.registered === null) this.handler.onStatus(conn);
+    else if (frame.op === ControlOp.FLUSHED && conn.registered !== null) this.handler.onFlushed(conn);
+    else this.refuse(conn, new RegistrationError(`unexpected control frame "${frame.op}"${conn.registered === null ? ' before hello' : ' after the welcome'}`));
   }
 
   /** A malformed frame or a handler's exception: refuse this connection, say why, go on. */
-  private failed(conn: RegistrationConnection, err: unknown): void {
+  private failed(conn: RegistrationConnection<T>, err: unknown): void {
     const error = err instanceof SlotlinkError ? err : new RegistrationError(`the proxy could not handle this connection: ${(err as Error)?.message ?? String(err)}`, err);
     if (!(err instanceof SlotlinkError)) this.log.error('registration handler failed', { clientPid: conn.credentials.pid, err });
-    if (conn.slotRef === null) this.refuse(conn, error);
+    if (conn.registered === null) this.refuse(conn, error);
     else conn.socket.destroy(); // a registered process: its slot is reclaimed on close
   }
 

@@ -15,19 +15,19 @@ import { PROXY_ADDRESS, addressBytes, parseAddress } from '../slot/address.js';
 import { ErrorCode, SlotlinkError, type ErrorCode as Code } from '../errors.js';
 import { creditCost } from '../link/credit.js';
 import { LinkProtocolError, type DataFrame } from '../link/frame.js';
-import type { Link } from '../link/link.js';
+import type { DeliverySink, Link, SessionListener } from '../link/link.js';
 import type { InCredit } from '../link/receive-credit.js';
 import type { OutCredit } from '../link/send-credit.js';
 import { AddressCache } from '../slot/address-cache.js';
 import { copyBytes } from '../util/bytes.js';
 import { RecordKind, addressOf, encodeErrorPayload as errorPayload, type MessageView } from '../slot/record.js';
 import type { Directory, Group } from './directory.js';
-import { LocalSlot } from './local-slot.js';
+import { RegisteredProcess } from './registered-process.js';
 
 /** Where an address leads, cached until the directory's epoch changes. */
 type Route =
   | { type: 'group'; epoch: number; group: Group }
-  | { type: 'instance'; epoch: number; slot: LocalSlot }
+  | { type: 'instance'; epoch: number; slot: RegisteredProcess }
   /** `to`: the address as written, for errors about it. */
   | { type: 'remote'; epoch: number; targets: Array<{ link: Link; credit: OutCredit }>; next: number; to: Uint8Array }
   | { type: 'error'; epoch: number; payload: Uint8Array }
@@ -58,7 +58,7 @@ export interface LinkLookup {
 const MAX_CACHED_ROUTES = 4096;
 const PROXY_ADDRESS_BYTES = addressBytes(PROXY_ADDRESS);
 
-export class Router {
+export class Router implements DeliverySink, SessionListener {
   readonly counters: RouterCounters = { routed: 0, toLinks: 0, fromLinks: 0, noRoute: 0, repliesDropped: 0, repliesRefused: 0, requestsRefused: 0 };
   /** Routes by address bytes, so forwarding a message builds no string. */
   private readonly routes = new AddressCache<Route>(MAX_CACHED_ROUTES);
@@ -68,7 +68,7 @@ export class Router {
   private readonly senders = new AddressCache<{ from: Uint8Array; key: string }>(MAX_CACHED_ROUTES);
   links: LinkLookup = { link: () => undefined };
   /** The DATA frame being delivered: its link, route, sender, and the copy its waiting messages share. */
-  private readonly run: { link: Link | null; route: Route | null; from: Uint8Array; key: string; copy: Uint8Array | null; copyBase: number } = { link: null, route: null, from: new Uint8Array(0), key: '', copy: null, copyBase: 0 };
+  private readonly run: { route: Route | null; from: Uint8Array; key: string; copy: Uint8Array | null; copyBase: number } = { route: null, from: new Uint8Array(0), key: '', copy: null, copyBase: 0 };
 
   constructor(
     private readonly node: string,
@@ -80,7 +80,7 @@ export class Router {
   // ---- from local processes ----
 
   /** A message a local process wrote into its slot. */
-  route(src: LocalSlot, m: MessageView): void {
+  route(src: RegisteredProcess, m: MessageView): void {
     if (m.kind === RecordKind.REPLY || m.kind === RecordKind.ERROR) return this.answerFrom(src, m);
     const r = this.resolve(this.routes, m, true, false);
     const end = m.payloadStart + m.payloadBytes;
@@ -115,7 +115,7 @@ export class Router {
   }
 
   /** A reply or error a local process wrote: passed on only to the requester it answers. */
-  private answerFrom(src: LocalSlot, m: MessageView): void {
+  private answerFrom(src: RegisteredProcess, m: MessageView): void {
     const requester = m.requestId === 0 ? null : src.openRequests.take(m.requestId, m.buffer, m.addressStart, m.addressBytes);
     if (!requester) {
       this.counters.repliesRefused++;
@@ -138,13 +138,13 @@ export class Router {
    * its slot. Answers count against the process like anything else it is sent: past the
    * limit, the proxy stops reading its slot until it has read them.
    */
-  answer(to: LocalSlot, kind: RecordKind, from: Uint8Array, requestId: number, source: Uint8Array, start = 0, end = source.length): void {
+  answer(to: RegisteredProcess, kind: RecordKind, from: Uint8Array, requestId: number, source: Uint8Array, start = 0, end = source.length): void {
     if (to.closed) return;
     to.mailbox.enqueue(kind, from, requestId, source, null, start, end);
     if (to.mailbox.pendingBytes > this.maxQueuedBytes) to.queueGate.hold(to);
   }
 
-  private answerError(to: LocalSlot, about: Uint8Array, requestId: number, code: Code, message: string): void {
+  private answerError(to: RegisteredProcess, about: Uint8Array, requestId: number, code: Code, message: string): void {
     this.answer(to, RecordKind.ERROR, about, requestId, errorPayload(code, message));
   }
 
@@ -153,7 +153,7 @@ export class Router {
    * `dest` is over its limit. A SEND still queued when `dest` goes away is reported to its
    * sender (a request is answered through `dest`'s open requests).
    */
-  deliver(from: Uint8Array, src: LocalSlot | null, dest: LocalSlot, kind: RecordKind, requestId: number, source: Uint8Array, start = 0, end = source.length): void {
+  deliver(from: Uint8Array, src: RegisteredProcess | null, dest: RegisteredProcess, kind: RecordKind, requestId: number, source: Uint8Array, start = 0, end = source.length): void {
     const mb = dest.mailbox;
     if (mb.trySend(kind, from, requestId, source, start, end)) return;
     const gone = kind === RecordKind.SEND && src ? () => this.answerError(src, dest.addressBytes, 0, ErrorCode.RECEIVER_GONE, receiverGone(dest, UNREAD)) : null;
@@ -162,12 +162,12 @@ export class Router {
   }
 
   /** `dest` wrote out its whole queue: let its senders go on. */
-  drained(dest: LocalSlot): void {
+  drained(dest: RegisteredProcess): void {
     dest.queueGate.open();
   }
 
   /** A slot went away: whoever waited on it goes on, and whoever it owed an answer hears why. */
-  forget(slot: LocalSlot): void {
+  forget(slot: RegisteredProcess): void {
     this.drained(slot);
     const open = slot.openRequests.takeAll();
     if (open.length === 0) return;
@@ -179,18 +179,52 @@ export class Router {
     }
   }
 
-  // ---- from links ----
+  // ---- sessions (SessionListener) ----
 
-  /** A message from a peer: deliver to the local process it names, or answer why not. */
-  fromLink(link: Link, f: DataFrame, credit: InCredit): void {
+  /** `count` SENDs a link may not have delivered: their local sender hears it of each. */
+  failBack(from: Uint8Array, dst: string, count: number, error: SlotlinkError): void {
+    const slot = this.localInstance(Buffer.from(from.buffer, from.byteOffset, from.length).toString('latin1'));
+    if (!slot) return;
+    const about = addressBytes(dst);
+    const payload = errorPayload(error.code, error.message);
+    for (let i = 0; i < count; i++) this.answer(slot, RecordKind.ERROR, about, 0, payload);
+  }
+
+  /** A peer restarted: every request waiting for an answer over its link fails now, not at its timeout. */
+  peerRestarted(link: Link, error: SlotlinkError): void {
+    const payload = errorPayload(error.code, error.message);
+    for (const slot of this.directory.slots()) for (const r of slot.awaiting.takeLink(link)) this.answer(slot, RecordKind.ERROR, r.to, r.requestId, payload);
+  }
+
+  /** The local process an instance address (`name~id.generation@node`) names, if it is still here. */
+  private localInstance(address: string): RegisteredProcess | undefined {
+    try {
+      const a = parseAddress(address);
+      const slot = a.instance && a.node === this.node ? this.directory.instance(a.instance) : undefined;
+      return slot && !slot.closed ? slot : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  // ---- from links (DeliverySink) ----
+
+  /** A DATA frame from a peer: its messages share source and destination, resolved once. */
+  receive(link: Link, run: DataFrame, credit: InCredit): void {
+    if (!run.next()) return;
+    this.startRun(link, run);
+    do this.fromLink(link, run, credit);
+    while (run.next());
+  }
+
+  /** One message from a peer: into the local process it names, or answered with why not. */
+  private fromLink(link: Link, f: DataFrame, credit: InCredit): void {
     this.counters.fromLinks++;
-    // The messages of one DATA frame share source and destination: resolve them once.
-    if (f.index === 0 || this.run.link !== link) this.startRun(link, f);
     const dest = this.pick(this.run.route!);
     const cost = creditCost(f.payloadBytes);
     if (!dest) return this.undeliverableFromLink(link, f, credit, cost);
     if (f.kind !== RecordKind.SEND && !this.admitFromLink(link, f, dest, credit, cost)) return;
-    if (dest.mailbox.trySend(f.kind, this.run.from, f.requestId, f.buffer, f.payloadStart, f.payloadStart + f.payloadBytes)) return link.consumed(credit, cost);
+    if (dest.mailbox.trySend(f.kind, this.run.from, f.requestId, f.buffer, f.payloadStart, f.payloadStart + f.payloadBytes)) return credit.consume(cost);
     this.queueFromLink(link, f, dest, credit, cost);
   }
 
@@ -199,9 +233,9 @@ export class Router {
    * if its requester here sent that request over this link (an ERROR without a requestId is
    * a peer proxy's report on an undeliverable send). False when it was refused.
    */
-  private admitFromLink(link: Link, f: DataFrame, dest: LocalSlot, credit: InCredit, cost: number): boolean {
+  private admitFromLink(link: Link, f: DataFrame, dest: RegisteredProcess, credit: InCredit, cost: number): boolean {
     const run = this.run;
-    const consumed = () => link.consumed(credit, cost);
+    const consumed = () => credit.consume(cost);
     if (f.kind === RecordKind.REQUEST) {
       if (dest.openRequests.add(f.requestId, run.from, { slot: null, link, key: run.key })) return true;
       this.counters.requestsRefused++;
@@ -219,14 +253,14 @@ export class Router {
   private undeliverableFromLink(link: Link, f: DataFrame, credit: InCredit, cost: number): void {
     if (f.kind === RecordKind.REPLY || f.kind === RecordKind.ERROR) {
       this.counters.repliesDropped++;
-      return link.consumed(credit, cost);
+      return credit.consume(cost);
     }
     this.counters.noRoute++;
     const r = this.run.route!;
     const to = `${addressOf(f)}@${this.node}`;
     const payload = r.type === 'error' ? r.payload : errorPayload(ErrorCode.NO_ROUTE, `no route to "${to}": its process has gone away`);
     // Consumed once the answer has left: a peer whose answers cannot leave is held by its credit.
-    this.errorAcross(link, this.run.key, addressBytes(to), f.requestId, payload, () => link.consumed(credit, cost));
+    this.errorAcross(link, this.run.key, addressBytes(to), f.requestId, payload, () => credit.consume(cost));
   }
 
   /**
@@ -234,13 +268,13 @@ export class Router {
    * slot. The frame's buffer is the socket's chunk: the rest of this frame is copied once
    * (not each message, not the whole chunk) and its messages wait on that copy.
    */
-  private queueFromLink(link: Link, f: DataFrame, dest: LocalSlot, credit: InCredit, cost: number): void {
+  private queueFromLink(link: Link, f: DataFrame, dest: RegisteredProcess, credit: InCredit, cost: number): void {
     const run = this.run;
     if (!run.copy) {
       run.copy = copyBytes(f.buffer, f.payloadStart, f.frameEnd);
       run.copyBase = f.payloadStart;
     }
-    const consumed = () => link.consumed(credit, cost);
+    const consumed = () => credit.consume(cost);
     const kind = f.kind;
     const { key } = run;
     const gone = () => {
@@ -254,7 +288,6 @@ export class Router {
   /** The first message of a DATA frame: its route, and its sender (which must be on the peer that sent it). */
   private startRun(link: Link, f: DataFrame): void {
     const run = this.run;
-    run.link = link;
     run.copy = null;
     const byName = f.kind === RecordKind.SEND || f.kind === RecordKind.REQUEST;
     run.route = this.resolve(this.inboundRoutes, f, byName, true);
@@ -279,7 +312,7 @@ export class Router {
 
   // ---- resolving ----
 
-  private pick(r: Route): LocalSlot | null {
+  private pick(r: Route): RegisteredProcess | null {
     if (r.type === 'instance') return r.slot.closed ? null : r.slot;
     if (r.type === 'group') return r.group.members[r.group.next++ % r.group.members.length] ?? null;
     return null;
@@ -334,13 +367,13 @@ export class Router {
   }
 }
 
-function tooMany(dest: LocalSlot): string {
+function tooMany(dest: RegisteredProcess): string {
   return `"${dest.address}" has ${dest.openRequests.size} requests unanswered, its maximum: retry later`;
 }
 
 const UNANSWERED = 'answering this request; it may or may not have acted on it';
 const UNREAD = 'this message reached its slot; it was not delivered';
 
-function receiverGone(slot: LocalSlot, what: typeof UNANSWERED | typeof UNREAD): string {
+function receiverGone(slot: RegisteredProcess, what: typeof UNANSWERED | typeof UNREAD): string {
   return `"${slot.address}" went away before ${what}`;
 }

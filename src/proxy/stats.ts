@@ -1,24 +1,16 @@
-/** Plain stats snapshots: what `status`, `top` and metrics all read. */
-import type { MailboxCounters } from '../slot/mailbox.js';
-import type { LinkCounters, LinkStatus } from '../link/link.js';
+/** Plain stats snapshots: what `status`, `top` and metrics all read, and how they are taken. */
+import type { Link, LinkCounters, LinkStatus } from '../link/link.js';
+import type { MailboxStats } from '../slot/mailbox.js';
+import type { RegisteredProcess } from './registered-process.js';
 import type { RouterCounters } from './router.js';
 
-export interface SlotStats extends MailboxCounters {
+export interface SlotStats extends MailboxStats {
   id: number;
   generation: number;
   name: string;
   address: string;
   group: boolean;
   pid: number;
-  /** Cells (batches) read from / committed to the slot. */
-  cellsIn: number;
-  cellsOut: number;
-  doorbellsRung: number;
-  doorbellsSaved: number;
-  /** Bytes waiting for room in this slot. */
-  queuedBytes: number;
-  /** True while the proxy holds off reading this slot because a receiver is full. */
-  readingPaused: boolean;
   /** Times this slot's reading was paused by a full receiver. */
   backPressureWaits: number;
 }
@@ -28,6 +20,9 @@ export interface ProxyStats {
   pid: number;
   socket: string;
   uptimeMs: number;
+  /** Where the proxy accepts peers and serves metrics (null when it does not). */
+  linkPort: number | null;
+  metricsPort: number | null;
   registrations: number;
   /** Registration connections refused (not permitted, malformed, or a hello refused). */
   registrationsRefused: number;
@@ -54,6 +49,28 @@ export interface LinkStats extends LinkCounters {
   heldUnits: number;
   /** Destinations tracked for credit, towards the peer and from it. */
   creditLedgers: { out: number; in: number };
+  /** PINGs left unanswered because the peer was not reading what this side wrote. */
+  pongsSkipped: number;
   /** Connections this proxy refused (authentication or handshake), all peers together. */
   connectionsRefused: number;
+}
+
+export function slotStats(s: RegisteredProcess): SlotStats {
+  return { id: s.id, generation: s.generation, name: s.name, address: s.address, group: s.group, pid: s.credentials.pid, ...s.mailbox.stats(), backPressureWaits: s.backPressureWaits };
+}
+
+export function linkStats(l: Link, connectionsRefused: number): LinkStats {
+  return {
+    peer: l.peer,
+    status: l.status,
+    rttMs: l.rttMs,
+    framesInFlight: l.framesInFlight,
+    unackedBytes: l.unackedBytes,
+    unconfirmedUnits: l.unconfirmedUnits,
+    heldUnits: l.heldUnits,
+    creditLedgers: l.ledgers,
+    pongsSkipped: l.pongsSkipped,
+    connectionsRefused,
+    ...l.counters,
+  };
 }

@@ -20,6 +20,22 @@ export interface MailboxHandler {
   onDrained?(): void;
 }
 
+/** A mailbox's snapshot: its counters, its slot's, and its state now. */
+export interface MailboxStats extends MailboxCounters {
+  /** Cells (batches) read from / committed to the slot. */
+  cellsIn: number;
+  cellsOut: number;
+  /** Doorbells rung (the other side slept or waited), and state changes that needed none. */
+  doorbellsRung: number;
+  doorbellsSaved: number;
+  /** Bytes waiting for room in the slot. */
+  queuedBytes: number;
+  /** True while this side does not read the slot. */
+  readingPaused: boolean;
+  /** True while a writer waits for the other side to free a cell. */
+  waitingForSlot: boolean;
+}
+
 /** Plain counters; copied into stats snapshots. */
 export interface MailboxCounters {
   messagesIn: number;
@@ -81,6 +97,20 @@ export class Mailbox {
   start(keepAlive = false): void {
     this.slot.ownBell.watch(() => this.service(), keepAlive);
     this.service();
+  }
+
+  stats(): MailboxStats {
+    const s = this.slot;
+    return {
+      ...this.counters,
+      cellsIn: s.reader.cellsTaken,
+      cellsOut: s.writer.cellsCommitted,
+      doorbellsRung: s.up.counters.rung + s.down.counters.rung,
+      doorbellsSaved: s.up.counters.saved + s.down.counters.saved,
+      queuedBytes: this.pendingBytes,
+      readingPaused: this.readPaused,
+      waitingForSlot: this.waitingForSpace,
+    };
   }
 
   /** Whether the writer is waiting for the other side to free a cell. */

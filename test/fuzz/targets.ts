@@ -118,7 +118,16 @@ export const frameTarget: FuzzTarget = {
     ].map((f) => Buffer.concat([Buffer.from([f.length >> 1]), f])),
   run(input) {
     if (input.length < 1) return;
-    const decoder = new FrameDecoder(1 << 16, { data: () => {}, ack: () => {}, credit: () => {}, wanted: () => {}, json: () => {}, ping: () => {} });
+    const decoder = new FrameDecoder(1 << 16, {
+      data: (f) => {
+        while (f.next()); // every message of the frame, as the router walks it
+      },
+      ack: () => {},
+      credit: () => {},
+      wanted: () => {},
+      json: () => {},
+      ping: () => {},
+    });
     const bytes = input.subarray(1);
     const split = Math.min(input[0]!, bytes.length);
     decoder.push(bytes.subarray(0, split));

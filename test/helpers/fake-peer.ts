@@ -35,14 +35,17 @@ export class FakePeer {
     this.socket.on('error', () => {});
     this.closed = new Promise((resolve) => this.socket.on('close', () => resolve()));
     const decoder = new FrameDecoder(1 << 26, {
-      data: (f) =>
-        void this.received.push({
-          kind: f.kind,
-          requestId: f.requestId,
-          src: f.buffer.latin1Slice(f.srcStart, f.srcStart + f.srcBytes),
-          dst: f.buffer.latin1Slice(f.addressStart, f.addressStart + f.addressBytes),
-          payload: Buffer.from(f.buffer.subarray(f.payloadStart, f.payloadStart + f.payloadBytes)),
-        }),
+      data: (f) => {
+        while (f.next()) {
+          this.received.push({
+            kind: f.kind,
+            requestId: f.requestId,
+            src: f.buffer.latin1Slice(f.srcStart, f.srcStart + f.srcBytes),
+            dst: f.buffer.latin1Slice(f.addressStart, f.addressStart + f.addressBytes),
+            payload: Buffer.from(f.buffer.subarray(f.payloadStart, f.payloadStart + f.payloadBytes)),
+          });
+        }
+      },
       ack: (s) => void (this.acked = s),
       credit: (k, l) => void this.grants.set(k.toString('latin1'), l),
       wanted: () => {},

@@ -6,7 +6,9 @@ import { RecordKind } from '../../src/slot/record.js';
 
 function handlerOf(seen: string[]): FrameHandler {
   return {
-    data: (f) => void seen.push(`data ${f.seq}.${f.index} ${f.buffer.latin1Slice(f.srcStart, f.srcStart + f.srcBytes)}>${f.buffer.latin1Slice(f.addressStart, f.addressStart + f.addressBytes)} ${f.buffer.toString('utf8', f.payloadStart, f.payloadStart + f.payloadBytes)}`),
+    data: (f) => {
+      for (let i = 0; f.next(); i++) seen.push(`data ${f.seq}.${i} ${f.buffer.latin1Slice(f.srcStart, f.srcStart + f.srcBytes)}>${f.buffer.latin1Slice(f.addressStart, f.addressStart + f.addressBytes)} ${f.buffer.toString('utf8', f.payloadStart, f.payloadStart + f.payloadBytes)}`);
+    },
     ack: (s) => void seen.push(`ack ${s}`),
     credit: (k, l) => void seen.push(`credit ${k.toString()} ${l}`),
     wanted: (k, l) => void seen.push(`wanted ${k.toString()} ${l}`),
@@ -74,12 +76,12 @@ test('a DATA frame with a bad message delivers none of its messages', () => {
   assert.deepEqual(c.seen, []);
 });
 
-test('a DATA frame carries its credit offset, message count and payload total; WANTED round-trips', () => {
+test('a DATA frame is handed over whole, with its credit offset, message count and payload total; WANTED round-trips', () => {
   const c = collect();
   const seen: Array<[number, number, number]> = [];
   const d = new FrameDecoder(1 << 20, { ...handlerOf(c.seen), data: (f) => void seen.push([f.offset, f.messages, f.framePayloadBytes]) });
   d.push(Buffer.concat([data(5, 'a', 'bb', ''), encodeCredit(Buffer.from('sink'), 2 ** 40 + 3, LinkOp.WANTED)]));
-  assert.deepEqual(seen, [[15, 3, 3], [15, 3, 3], [15, 3, 3]]);
+  assert.deepEqual(seen, [[15, 3, 3]], 'the sink is handed the whole frame once');
   assert.deepEqual(c.seen, [`wanted sink ${2 ** 40 + 3}`]);
 });
 

@@ -24,7 +24,7 @@ test('a restarted peer proxy: what it had not acknowledged is failed back to its
     const request = sender.call('request', { to: 'sink@beta', timeout: 30_000 }).catch((e: Error & { code: string }) => e);
     for (;;) {
       const s = await mesh.status('alpha');
-      if (s.links[0]!.framesOut >= 21 && s.links[0]!.unackedBytes > 0) break;
+      if (s.links[0]!.messagesOut >= 21 && s.links[0]!.unackedBytes > 0) break;
       await new Promise((r) => setTimeout(r, 10));
     }
     const betaArgs = mesh.beta.child.spawnargs.slice(mesh.beta.child.spawnargs.indexOf('proxy') + 1);

@@ -9,7 +9,9 @@ import { RecordKind } from '../../src/slot/record.js';
 function decode(bufs: Buffer[]): string[] {
   const seen: string[] = [];
   const d = new FrameDecoder(1 << 24, {
-    data: (f) => seen.push(`${f.seq}.${f.index}@${f.offset} ${f.buffer.latin1Slice(f.srcStart, f.srcStart + f.srcBytes)}>${f.buffer.latin1Slice(f.addressStart, f.addressStart + f.addressBytes)} ${f.buffer.latin1Slice(f.payloadStart, f.payloadStart + f.payloadBytes)}`),
+    data: (f) => {
+      for (let i = 0; f.next(); i++) seen.push(`${f.seq}.${i}@${f.offset} ${f.buffer.latin1Slice(f.srcStart, f.srcStart + f.srcBytes)}>${f.buffer.latin1Slice(f.addressStart, f.addressStart + f.addressBytes)} ${f.buffer.latin1Slice(f.payloadStart, f.payloadStart + f.payloadBytes)}`);
+    },
     ack: () => assert.fail('no ACK expected'),
     credit: () => assert.fail('no CREDIT expected'),
     wanted: () => assert.fail('no WANTED expected'),

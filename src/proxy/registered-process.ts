@@ -4,20 +4,14 @@ import { Gate, type Pausable } from '../util/gate.js';
 import type { Mailbox } from '../slot/mailbox.js';
 import { AwaitedReplies } from './awaited-replies.js';
 import { OpenRequests } from './open-requests.js';
-import type { RegistrationConnection } from './registration-server.js';
+import type { Credentials, RegistrationConnection } from './registration-connection.js';
 
-export interface Credentials {
-  pid: number;
-  uid: number;
-  gid: number;
-}
-
-export class LocalSlot implements Pausable {
+export class RegisteredProcess implements Pausable {
   readonly addressBytes: Uint8Array;
   /** Where sources wait while this slot's queue is over its limit; it opens when the queue drains. */
   readonly queueGate = new Gate();
   /** Requests this process received and has not answered yet. */
-  readonly openRequests = new OpenRequests();
+  readonly openRequests = new OpenRequests<RegisteredProcess>();
   /** Requests this process sent over links and has no answer to yet. */
   readonly awaiting = new AwaitedReplies();
   /** Times this slot's own reading was paused because a receiver was full. */
@@ -36,7 +30,7 @@ export class LocalSlot implements Pausable {
     readonly address: string,
     readonly credentials: Credentials,
     /** Its registration connection: open for as long as the process lives. */
-    readonly control: RegistrationConnection,
+    readonly control: RegistrationConnection<RegisteredProcess>,
   ) {
     this.addressBytes = addressBytes(address);
   }
