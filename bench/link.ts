@@ -23,7 +23,7 @@ import { startProxyProcess, type ProxyProcess } from '../src/cli/proxy-process.j
 import { IpcChild } from '../src/util/ipc-child.js';
 import { fmt, median, percentile } from './stats.js';
 import { streamRate } from './stream-rate.js';
-import { acceptedConnections, settledConnections } from './tcp-connections.js';
+import { acceptedConnections, settledConnections } from '../src/util/tcp-connections.js';
 
 export interface LinkBenchOptions {
   runs?: string;

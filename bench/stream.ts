@@ -10,12 +10,12 @@
  * each proxy's slot counters per message (cells, doorbells rung, sleeps, writer waits).
  * Prints msg/s and MB/s for each repeat (the first one includes warm-up).
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { Mesh } from '../src/cli/mesh.js';
 import { startProxyProcess, type ProxyProcess } from '../src/cli/proxy-process.js';
 import { requestStatus } from '../src/client/registration.js';
 import type { ProxyStats } from '../src/proxy/stats.js';
@@ -35,21 +35,17 @@ const PEER = fileURLToPath(new URL('./peer.js', import.meta.url));
 const dir = mkdtempSync(join(os.tmpdir(), 'slotlink-stream-'));
 const proxies: ProxyProcess[] = [];
 const peers: IpcChild[] = [];
+let mesh: Mesh | null = null;
 try {
   let node = '';
   let senderSocket = join(dir, 'a.sock');
   let receiverSocket = senderSocket;
   if (values.across) {
-    writeFileSync(join(dir, 'secret'), randomBytes(32));
-    const security = values.plaintext ? ['--insecure-plaintext'] : ['--secret-file', join(dir, 'secret')];
     const extra = values['credit-window'] ? ['--credit-window', values['credit-window']] : [];
-    receiverSocket = join(dir, 'b.sock');
-    const beta = await startProxyProcess(receiverSocket, ['--node', 'beta', '--listen', '127.0.0.1:0', ...security, ...extra, ...proxyArgs], { nodeArgs });
-    proxies.push(beta);
-    const port = JSON.parse(beta.logs.find((l) => l.includes('"proxy listening"'))!).linkPort;
-    const alpha = await startProxyProcess(senderSocket, ['--node', 'alpha', '--peer', `beta=127.0.0.1:${port}`, ...security, ...extra, ...proxyArgs], { nodeArgs });
-    proxies.push(alpha);
-    await alpha.waitForLog((l) => l.includes('"link up"'));
+    mesh = await Mesh.start({ security: values.plaintext ? () => ['--insecure-plaintext'] : undefined, args: [...extra, ...proxyArgs], nodeArgs });
+    proxies.push(mesh.beta, mesh.alpha);
+    senderSocket = mesh.socket('alpha');
+    receiverSocket = mesh.socket('beta');
     node = '@beta';
   } else {
     const queued = values['max-queued-bytes'] ? ['--max-queued-bytes', values['max-queued-bytes']] : [];
@@ -74,6 +70,7 @@ try {
 } finally {
   await Promise.all(peers.map((p) => p.kill()));
   await Promise.all(proxies.map((p) => p.stop()));
+  await mesh?.close();
   rmSync(dir, { recursive: true, force: true });
 }
 

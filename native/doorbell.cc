@@ -20,18 +20,6 @@ static Napi::Value EventfdWrite(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// eventfdRead(fd) -> the accumulated count, 0 when nothing was pending.
-static Napi::Value EventfdRead(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  REQUIRE_INT(info, 0, fd);
-  uint64_t count = 0;
-  if (read(static_cast<int>(fd), &count, sizeof count) < 0) {
-    if (errno == EAGAIN) return Napi::Number::New(env, 0);
-    return ThrowSyscallError(env, "read(eventfd)", errno);
-  }
-  return Napi::Number::New(env, static_cast<double>(count));
-}
-
 // new Watcher(fd, callback, isEventfd): calls callback(count) on the loop each time fd is
 // readable; for an eventfd it drains it first and passes the count, otherwise passes 0. start/stop/close; ref/unref decide whether it keeps the loop alive.
 class Watcher : public Napi::ObjectWrap<Watcher> {
@@ -135,6 +123,5 @@ class Watcher : public Napi::ObjectWrap<Watcher> {
 void InitDoorbell(Napi::Env env, Napi::Object exports) {
   exports.Set("eventfdCreate", Napi::Function::New(env, EventfdCreate));
   exports.Set("eventfdWrite", Napi::Function::New(env, EventfdWrite));
-  exports.Set("eventfdRead", Napi::Function::New(env, EventfdRead));
   exports.Set("Watcher", Watcher::Define(env));
 }

@@ -39,7 +39,6 @@ static Napi::Value MemfdInfo(const Napi::CallbackInfo& info) {
   Napi::Object result = Napi::Object::New(env);
   result.Set("size", Napi::Number::New(env, static_cast<double>(st.st_size)));
   result.Set("seals", Napi::Number::New(env, seals));
-  result.Set("inode", Napi::Number::New(env, static_cast<double>(st.st_ino)));
   return result;
 }
 

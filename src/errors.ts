@@ -143,12 +143,6 @@ export class MessageTooLargeError extends SlotlinkError {
   }
 }
 
-export class NoRouteError extends SlotlinkError {
-  constructor(address: string, why: string) {
-    super(ErrorCode.NO_ROUTE, `no route to "${address}": ${why}`);
-  }
-}
-
 export class RequestTimeoutError extends SlotlinkError {
   constructor(address: string, ms: number) {
     super(ErrorCode.REQUEST_TIMEOUT, `request to "${address}" got no reply within ${ms} ms`);

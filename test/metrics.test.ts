@@ -13,7 +13,7 @@ function sample(text: string, name: string, labels: Record<string, string>): num
 test('the proxy serves Prometheus metrics for its slots and links', { timeout: 60_000 }, async () => {
   const mesh = await Mesh.start({ args: ['--metrics', '127.0.0.1:0'] });
   try {
-    const port = JSON.parse(mesh.alpha.logs.find((l) => l.includes('"proxy listening"'))!).metricsPort as number;
+    const port = mesh.alpha.ready.metricsPort!;
     const sink = await mesh.worker('beta', 'sink');
     const src = await mesh.worker('alpha', 'src');
     await src.call('send', { to: 'sink@beta', count: 1234, size: 100 });

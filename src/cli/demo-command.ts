@@ -3,15 +3,10 @@
  * sequence-checked messages and requests for a few seconds; prints live progress, then
  * what happened. Cleans up everything it started.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { intFlag, type Command } from './args.js';
-import type { ProxyStats } from '../proxy/stats.js';
 import { IpcChild } from '../util/ipc-child.js';
-import { startProxyProcess } from './proxy-process.js';
+import { intFlag, type Command } from './args.js';
+import { Mesh } from './mesh.js';
 
 interface Report { sent: number; received: number; bad: number; rtts: number[]; doneSending?: boolean; final?: boolean }
 
@@ -34,15 +29,10 @@ request round trips, order checks and the connections used.`,
     const workers = intFlag(v, 'workers', 6, 2, 64);
     const seconds = intFlag(v, 'seconds', 3, 1, 600);
     const size = intFlag(v, 'size', 64, 8, 1 << 20);
-    const dir = mkdtempSync(join(os.tmpdir(), 'slotlink-demo-'));
-    const secret = join(dir, 'secret');
-    writeFileSync(secret, randomBytes(32), { mode: 0o600 });
-    const nodes = ['alpha', 'beta'];
-    const sockets = nodes.map((n) => join(dir, `${n}.sock`));
-    const beta = await startProxyProcess(sockets[1]!, ['--node', 'beta', '--listen', '127.0.0.1:0', '--secret-file', secret]);
-    const betaPort = JSON.parse(beta.logs.find((l) => l.includes('"proxy listening"'))!).linkPort as number;
-    const alpha = await startProxyProcess(sockets[0]!, ['--node', 'alpha', '--peer', `beta=127.0.0.1:${betaPort}`, '--secret-file', secret]);
-    const proxies = [alpha, beta];
+    // Two proxies linked over loopback with TLS 1.3 and a fresh shared secret.
+    const mesh = await Mesh.start();
+    const nodes = ['alpha', 'beta'] as const;
+    const sockets = nodes.map((n) => mesh.socket(n));
     const reports: Report[] = [];
     const rtts: number[] = [];
     const workerPath = fileURLToPath(new URL('./demo-worker.js', import.meta.url));
@@ -60,7 +50,6 @@ request round trips, order checks and the connections used.`,
           reports[i] = { ...m, doneSending: m.doneSending || reports[i]!.doneSending };
         });
       });
-      await alpha.waitForLog((l) => l.includes('"link up"'));
       await Promise.all(children.map((c) => c.call('go')));
       const t0 = Date.now();
       const total = () => reports.reduce((a, r) => ({ sent: a.sent + r.sent, received: a.received + r.received, bad: a.bad + r.bad }), { sent: 0, received: 0, bad: 0 });
@@ -93,8 +82,7 @@ request round trips, order checks and the connections used.`,
       const elapsed = (Date.now() - t0) / 1000;
       clearInterval(progress);
       if (tty) process.stdout.write('\n');
-      const { requestStatus } = await import('../client/registration.js');
-      const statuses = (await Promise.all(sockets.map((s) => requestStatus(s)))) as ProxyStats[];
+      const statuses = await Promise.all(nodes.map((n) => mesh.status(n)));
       const slots = statuses.flatMap((s) => s.slots);
       const link = statuses[0]!.links[0]!;
       // With the streams over, the same requests across the proxies, one at a time, after a
@@ -127,8 +115,7 @@ request round trips, order checks and the connections used.`,
       return t.bad === 0 && t.sent === t.received ? 0 : 1;
     } finally {
       await Promise.all(children.map((c) => c.kill()));
-      await Promise.all(proxies.map((p) => p.stop()));
-      rmSync(dir, { recursive: true, force: true });
+      await mesh.close();
     }
   },
 };

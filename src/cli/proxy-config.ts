@@ -18,10 +18,20 @@ export function proxyFlags(): Options {
   return options;
 }
 
+/** Help text starts in this column, and lines wrap before HELP_WIDTH. */
+const HELP_COLUMN = 29;
+const HELP_WIDTH = 100;
+
 function helpLine(s: Setting): string {
   const flag = `${flagOf(s.key)}${s.arg ? ` ${s.arg}` : ''}`;
-  const dflt = s.default === null || s.default === false ? '' : ` (default ${showDefault(s)})`;
-  return `  ${flag.padEnd(27)}${s.help}${dflt}`;
+  const shown = s.default !== null && s.default !== false || s.shownDefault !== undefined;
+  const words = `${s.help}${shown ? ` (default ${showDefault(s)})` : ''}`.split(' ');
+  const lines = [''];
+  for (const w of words) {
+    if (lines.at(-1)!.length > 0 && HELP_COLUMN + lines.at(-1)!.length + 1 + w.length > HELP_WIDTH) lines.push('');
+    lines[lines.length - 1] += (lines.at(-1)!.length > 0 ? ' ' : '') + w;
+  }
+  return [`  ${flag.padEnd(HELP_COLUMN - 2)}${lines[0]}`, ...lines.slice(1).map((l) => ' '.repeat(HELP_COLUMN) + l)].join('\n');
 }
 
 /** `slotlink proxy --help`. */
@@ -57,7 +67,7 @@ export function readConfigFile(path: string): Record<string, unknown> {
   for (const [key, value] of Object.entries(config)) {
     const s = SETTINGS.find((x) => x.key === key) as Setting | undefined;
     if (!s) throw new ConfigError(key, `unknown key; known keys: ${SETTINGS.map((x) => x.key).join(', ')}`);
-    const expected = s.kind === 'list' ? 'a list of strings, or one string' : s.kind === 'flag' ? 'true or false' : s.kind === 'count' ? 'a whole number' : 'a string';
+    const expected = s.kind === 'list' ? `a list of ${s.arg} strings` : s.kind === 'flag' ? 'true or false' : s.kind === 'count' ? 'a whole number' : 'a string';
     const ok =
       s.kind === 'list' ? typeof value === 'string' || (Array.isArray(value) && value.every((p) => typeof p === 'string')) : s.kind === 'flag' ? typeof value === 'boolean' : s.kind === 'count' ? typeof value === 'number' || typeof value === 'string' : typeof value === 'string' || typeof value === 'number';
     if (!ok) throw new ConfigError(key, `${JSON.stringify(value)} is not valid here (${expected})`);

@@ -1,10 +1,11 @@
 /**
- * Starts `slotlink proxy` as a child process and resolves once it listens (it says so in
- * its log); used by the demo, the benchmarks and the tests.
+ * Starts `slotlink proxy` as a child process and resolves once it listens (it says so, with
+ * its ports, over the IPC channel); used by the demo, the benchmarks and the tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import type { ProxyReady } from './proxy-command.js';
 
 export const CLI_PATH = fileURLToPath(new URL('./main.js', import.meta.url));
 
@@ -12,6 +13,8 @@ export interface ProxyProcess {
   child: ChildProcess;
   pid: number;
   socket: string;
+  /** What the proxy said once it listened: its ports and incarnation. */
+  ready: ProxyReady;
   /** Every log line so far. */
   logs: string[];
   /** Resolves with the first log line for which `match` holds. */
@@ -29,10 +32,11 @@ export interface ProxyProcessOptions {
   nodeArgs?: string[];
 }
 
+/** Starts `slotlink proxy` with these flags and resolves once it listens (it says so over its IPC channel). */
 export async function startProxyProcess(socket: string, args: string[] = [], { env = {}, prefix = [], nodeArgs = [] }: ProxyProcessOptions = {}): Promise<ProxyProcess> {
   const command = [...prefix, process.execPath, ...nodeArgs, CLI_PATH, 'proxy', '--socket', socket, ...args];
   const child = spawn(command[0]!, command.slice(1), {
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     env: { ...process.env, ...env },
   });
   const logs: string[] = [];
@@ -49,20 +53,26 @@ export async function startProxyProcess(socket: string, args: string[] = [], { e
       }
     }
   });
+  const exited = once(child, 'exit');
+  const failed = (code: unknown) => new Error(`proxy exited (code ${code}) before the expected log line; its log:\n${logs.join('\n')}`);
   const waitForLog = (match: (line: string) => boolean) => {
     const seen = logs.find(match);
     if (seen) return Promise.resolve(seen);
     return new Promise<string>((resolve, reject) => {
       watchers.push({ match, resolve });
-      child.once('exit', (code) => reject(new Error(`proxy exited (code ${code}) before the expected log line; its log:\n${logs.join('\n')}`)));
+      child.once('exit', (code) => reject(failed(code)));
     });
   };
-  const exited = once(child, 'exit');
-  await waitForLog((l) => l.includes('proxy listening'));
+  const ready = await new Promise<ProxyReady>((resolve, reject) => {
+    child.on('message', (m: ProxyReady) => m.event === 'proxy-ready' && resolve(m));
+    child.once('exit', (code) => reject(new Error(`proxy exited (code ${code}) before it listened; its log:\n${logs.join('\n')}`)));
+  });
+  child.channel?.unref();
   return {
     child,
     pid: child.pid!,
     socket,
+    ready,
     logs,
     waitForLog,
     async stop() {

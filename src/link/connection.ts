@@ -12,13 +12,8 @@ export interface ConnectionOwner extends FrameHandler {
   closed(conn: Connection, error: SlotlinkError | null): void;
 }
 
-let nextId = 1;
-
 export class Connection {
-  readonly id = nextId++;
   lastHeard = Date.now();
-  bytesIn = 0;
-  bytesOut = 0;
   private ended = false;
   private readonly decoder: FrameDecoder;
 
@@ -42,7 +37,6 @@ export class Connection {
     });
     socket.on('data', (chunk: Buffer) => {
       this.lastHeard = Date.now();
-      this.bytesIn += chunk.length;
       try {
         this.decoder.push(chunk);
       } catch (err) {
@@ -59,13 +53,8 @@ export class Connection {
     return !this.ended;
   }
 
-  get messagesIn(): number {
-    return this.decoder.frames;
-  }
-
   write(buf: Buffer): void {
     if (this.ended) return;
-    this.bytesOut += buf.length;
     this.socket.write(buf);
   }
 

@@ -15,8 +15,6 @@ export type LinkSecurity =
   | { mode: 'secret'; secret: Buffer }
   | { mode: 'plaintext' };
 
-export const SecurityMode = { TLS: 'tls', SECRET: 'secret', PLAINTEXT: 'plaintext' } as const;
-
 /** What the transport proved about the other end before any frame is read. */
 export interface PeerIdentity {
   /** The node name the authentication vouches for (null in plaintext mode). */

@@ -15,12 +15,11 @@ export interface NativeWatcher {
 
 export interface Binding {
   memfdCreate(name: string, size: number): number;
-  memfdInfo(fd: number): { size: number; seals: number; inode: number };
+  memfdInfo(fd: number): { size: number; seals: number };
   mmap(fd: number, size: number): ArrayBuffer;
   close(fd: number): void;
   eventfdCreate(): number;
   eventfdWrite(fd: number): void;
-  eventfdRead(fd: number): number;
   Watcher: new (fd: number, callback: (countOrNegErrno: number) => void, isEventfd: boolean) => NativeWatcher;
   unixConnect(path: string): number;
   sendFds(fd: number, bytes: Uint8Array, fds: number[]): number;

@@ -5,7 +5,7 @@
  */
 import { BadSlotError } from '../errors.js';
 import { CellHeader, cellOffset, firstNonZero, type Direction, type SlotLayout } from './layout.js';
-import { WriterMark, type MarkDevice } from './mark-device.js';
+import { WriterMark, type MarkDevices } from './mark-devices.js';
 import { RecordHeader } from './record.js';
 import type { SlotMemory } from './slot-memory.js';
 
@@ -19,7 +19,7 @@ export class CellReader {
   private readonly cellHeaders: number[] = [];
   private readonly capacity: number;
 
-  constructor(private readonly mem: SlotMemory, layout: SlotLayout, private readonly direction: Direction, readonly device: MarkDevice) {
+  constructor(private readonly mem: SlotMemory, layout: SlotLayout, private readonly direction: Direction, readonly device: MarkDevices) {
     for (let i = 0; i < layout.cellCount; i++) this.cellHeaders.push(cellOffset(layout, direction, i));
     this.capacity = layout.cellDataBytes;
   }

@@ -4,7 +4,7 @@
  * is written as fragments and may be resumed later from a byte offset when the ring is full.
  */
 import { CellHeader, cellOffset, type Direction, type SlotLayout } from './layout.js';
-import type { MarkDevice } from './mark-device.js';
+import type { MarkDevices } from './mark-devices.js';
 import { RecordFlag, RecordHeader, WHOLE, recordBytes, writeRecord, type RecordKind } from './record.js';
 import type { SlotMemory } from './slot-memory.js';
 
@@ -23,7 +23,7 @@ export class CellWriter {
   private readonly cellData: number[] = [];
   private readonly capacity: number;
 
-  constructor(private readonly mem: SlotMemory, layout: SlotLayout, direction: Direction, readonly device: MarkDevice) {
+  constructor(private readonly mem: SlotMemory, layout: SlotLayout, direction: Direction, readonly device: MarkDevices) {
     for (let i = 0; i < layout.cellCount; i++) {
       const at = cellOffset(layout, direction, i);
       this.cellHeaders.push(at);

@@ -5,7 +5,7 @@
  */
 import { SyscallError } from '../errors.js';
 import { native, type NativeWatcher } from '../native/binding.js';
-import type { Ringable } from './mark-device.js';
+import type { Ringable } from './mark-devices.js';
 
 export class Doorbell implements Ringable {
   private watcher: NativeWatcher | null = null;

@@ -9,7 +9,7 @@ import { CellReader } from './cell-reader.js';
 import { CellWriter } from './cell-writer.js';
 import { Doorbell } from './doorbell.js';
 import { Direction, checkSlotHeader, computeLayout, writeSlotHeader, type SlotGeometry, type SlotLayout } from './layout.js';
-import { MarkDevice } from './mark-device.js';
+import { MarkDevices } from './mark-devices.js';
 import { SlotMemory } from './slot-memory.js';
 
 export const Side = { PROXY: 'proxy', PROCESS: 'process' } as const;
@@ -17,9 +17,9 @@ export type Side = (typeof Side)[keyof typeof Side];
 
 export class Slot {
   /** Process -> proxy: writer's mark is the process mark device (claims 31–35). */
-  readonly up: MarkDevice;
+  readonly up: MarkDevices;
   /** Proxy -> process: reader's mark is the process mark device (claim 39). */
-  readonly down: MarkDevice;
+  readonly down: MarkDevices;
   readonly writer: CellWriter;
   readonly reader: CellReader;
   /** The bell this side waits on. */
@@ -33,8 +33,8 @@ export class Slot {
     readonly processBell: Doorbell,
   ) {
     const layout = memory.layout;
-    this.up = new MarkDevice(memory.words, layout, Direction.UP, proxyBell, processBell);
-    this.down = new MarkDevice(memory.words, layout, Direction.DOWN, processBell, proxyBell);
+    this.up = new MarkDevices(memory.words, layout, Direction.UP, proxyBell, processBell);
+    this.down = new MarkDevices(memory.words, layout, Direction.DOWN, processBell, proxyBell);
     if (side === Side.PROXY) {
       this.writer = new CellWriter(memory, layout, Direction.DOWN, this.down);
       this.reader = new CellReader(memory, layout, Direction.UP, this.up);
@@ -89,11 +89,6 @@ export class Slot {
     } finally {
       native.close(memfd);
     }
-  }
-
-  /** The bell of the other side. */
-  get peerBell(): Doorbell {
-    return this.side === Side.PROXY ? this.processBell : this.proxyBell;
   }
 
   close(): void {

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { NO_ROOM } from '../../src/slot/cell-writer.js';
 import { cellOffset, Direction } from '../../src/slot/layout.js';
 import { RecordKind } from '../../src/slot/record.js';
-import { WriterMark } from '../../src/slot/mark-device.js';
+import { WriterMark } from '../../src/slot/mark-devices.js';
 import { ClaimRig } from '../helpers/claim-rig.js';
 import { fillPayload } from '../helpers/payload.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CellHeader, cellOffset, Direction } from '../../src/slot/layout.js';
-import { WriterMark } from '../../src/slot/mark-device.js';
+import { WriterMark } from '../../src/slot/mark-devices.js';
 import { ClaimRig } from '../helpers/claim-rig.js';
 import { fillPayload } from '../helpers/payload.js';
 

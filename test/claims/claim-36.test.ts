@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { requestStatus } from '../../src/client/registration.js';
 import type { ProxyStats } from '../../src/proxy/stats.js';
-import { ReaderMark, WriterMark } from '../../src/slot/mark-device.js';
+import { ReaderMark, WriterMark } from '../../src/slot/mark-devices.js';
 import { ClaimRig } from '../helpers/claim-rig.js';
 import { fillPayload } from '../helpers/payload.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ReaderMark, WriterMark } from '../../src/slot/mark-device.js';
+import { ReaderMark, WriterMark } from '../../src/slot/mark-devices.js';
 import { ClaimRig } from '../helpers/claim-rig.js';
 import { fillPayload } from '../helpers/payload.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ReaderMark, WriterMark } from '../../src/slot/mark-device.js';
+import { ReaderMark, WriterMark } from '../../src/slot/mark-devices.js';
 import { RecordCursor, RecordKind, addressOf } from '../../src/slot/record.js';
 import { ClaimRig } from '../helpers/claim-rig.js';
 import { checkPayload } from '../helpers/payload.js';

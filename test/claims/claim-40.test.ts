@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { register } from '../../src/client/registration.js';
 import { ControlOp, PROTOCOL_VERSION } from '../../src/contract/registration.js';
 import { Direction, SlotHeader } from '../../src/slot/layout.js';
-import { ReaderMark, WriterMark } from '../../src/slot/mark-device.js';
+import { ReaderMark, WriterMark } from '../../src/slot/mark-devices.js';
 import { RecordKind } from '../../src/slot/record.js';
 import { Slot } from '../../src/slot/slot.js';
 import { Rig } from '../helpers/rig.js';

@@ -9,7 +9,7 @@ import { DATA_MESSAGE_HEADER, FrameDecoder, LINK_PROTOCOL_VERSION, LinkOp, dataH
 import { ControlDecoder, ControlOp, encodeControl } from '../../src/contract/registration.js';
 import { CellReader } from '../../src/slot/cell-reader.js';
 import { CellHeader, Direction, cellOffset, computeLayout } from '../../src/slot/layout.js';
-import { MarkDevice, ReaderMark, WriterMark } from '../../src/slot/mark-device.js';
+import { MarkDevices, ReaderMark, WriterMark } from '../../src/slot/mark-devices.js';
 import { RecordFlag, RecordKind, WHOLE, writeRecord } from '../../src/slot/record.js';
 import { RecordReader } from '../../src/slot/record-reader.js';
 import { SlotMemory } from '../../src/slot/slot-memory.js';
@@ -83,7 +83,7 @@ export const cellTarget: FuzzTarget = {
   run(input) {
     const memory = new SlotMemory(new ArrayBuffer(layout.totalBytes), layout);
     memory.bytes.set(input.subarray(0, CellHeader.SIZE + layout.cellDataBytes), cellOffset(layout, Direction.UP, 0));
-    const device = new MarkDevice(memory.words, layout, Direction.UP, noBell, noBell);
+    const device = new MarkDevices(memory.words, layout, Direction.UP, noBell, noBell);
     const reader = new CellReader(memory, layout, Direction.UP, device);
     const data = reader.take();
     if (data) new RecordReader(MAX_MESSAGE).read(data, reader.records, () => true);

@@ -46,7 +46,8 @@ export interface MarkDeviceCounters {
   saved: number;
 }
 
-export class MarkDevice {
+/** The mark devices of one direction of a slot: both marks of every cell, and the direction's two flags. */
+export class MarkDevices {
   readonly counters: MarkDeviceCounters = { rung: 0, saved: 0 };
   private readonly writerMarkIndex: Int32Array;
   private readonly readerMarkIndex: Int32Array;
@@ -117,12 +118,6 @@ export class MarkDevice {
     } else {
       this.counters.saved++;
     }
-  }
-
-  /** Claims 31 then 34/35, as the writer does after filling a cell. */
-  commit(cell: number): void {
-    this.markWritten(cell);
-    this.signal(cell);
   }
 
   /**
