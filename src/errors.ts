@@ -180,6 +180,13 @@ export class RemoteError extends SlotlinkError {
   }
 }
 
+/** A peer broke the link protocol; the message names the frame, the field and the value. */
+export class LinkProtocolError extends SlotlinkError {
+  constructor(message: string) {
+    super(ErrorCode.LINK_PROTOCOL, message);
+  }
+}
+
 /** Rebuilds a typed error from its `{ code, message }` form. */
 export function errorFromWire(code: string, message: string): SlotlinkError {
   const known = (Object.values(ErrorCode) as string[]).includes(code) ? (code as ErrorCode) : ErrorCode.REMOTE;

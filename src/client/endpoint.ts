@@ -1,17 +1,17 @@
 /**
  * An endpoint: what a process holds after connect(). It owns the process's slot and its
  * registration connection; sends and requests go out through the slot, messages arrive
- * through it, and the connection's end is the endpoint's end.
+ * through it, and the connection's end is the endpoint's end. (Over 250 lines: it is the
+ * whole public API of a process; its pending requests and inbox are in their own files.)
  */
 import { EventEmitter } from 'node:events';
 import type net from 'node:net';
-import { mayAnswer, parseAddress } from '../slot/address.js';
+import { parseAddress } from '../slot/address.js';
 import {
   AbortedError,
   BackPressureError,
   ClosedError,
   MessageTooLargeError,
-  RequestTimeoutError,
   SlotlinkError,
   errorFromWire,
   type ErrorCode as Code,
@@ -21,7 +21,9 @@ import { Mailbox, type MailboxStats } from '../slot/mailbox.js';
 import { AddressCache } from '../slot/address-cache.js';
 import { RecordKind, addressOf, decodeErrorPayload, encodeErrorPayload, type MessageView } from '../slot/record.js';
 import type { Slot } from '../slot/slot.js';
+import { Inbox } from './inbox.js';
 import { Message, MessageKind, type Replier } from './message.js';
+import { PendingRequests } from './pending-requests.js';
 
 export type Payload = Uint8Array | string;
 
@@ -53,16 +55,6 @@ export interface EndpointStats extends MailboxStats {
   inboxBytes: number;
 }
 
-interface PendingRequest {
-  /** The destination as written: only an answer from it settles the request. */
-  to: string;
-  resolve: (reply: Buffer) => void;
-  reject: (err: Error) => void;
-  timer: NodeJS.Timeout | null;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | null;
-}
-
 const DONE = Promise.resolve();
 const encoder = new TextEncoder();
 const MAX_CACHED_ADDRESSES = 1024;
@@ -83,19 +75,13 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
   readonly closed: Promise<SlotlinkError | null>;
 
   private readonly mailbox: Mailbox;
-  private readonly pending = new Map<number, PendingRequest>();
+  private readonly pending = new PendingRequests();
+  private readonly inbox: Inbox;
   private readonly addresses = new Map<string, Uint8Array>();
   /** Sender addresses as strings, found by their bytes: no string built per message. */
   private readonly senders = new AddressCache<string>(MAX_CACHED_ADDRESSES);
-  private readonly inbox: Message[] = [];
-  private inboxHead = 0;
-  private inboxBytes = 0;
-  private readonly pullers: Array<(r: IteratorResult<Message>) => void> = [];
   private readonly drainWaiters: Array<() => void> = [];
   private responder: ((m: Message) => Payload | void | Promise<Payload | void>) | null = null;
-  private nextRequestId = 1;
-  /** Replies and errors that answered no pending request of ours (late, duplicate, or not from whom we asked). */
-  private repliesIgnored = 0;
   private state: 'open' | 'closing' | 'closed' = 'open';
   private closeReason: SlotlinkError | null = null;
   private resolveClosed!: (r: SlotlinkError | null) => void;
@@ -115,6 +101,8 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
         for (const w of this.drainWaiters.splice(0)) w();
       },
     });
+    const mailbox = this.mailbox;
+    this.inbox = new Inbox({ pause: () => mailbox.pauseReading(), resume: () => mailbox.resumeReading() }, limits.maxInboxBytes, () => this.pending.size > 0);
     const decoder = new ControlDecoder();
     const onFrames = (frames: ControlFrame[]) => {
       for (const f of frames) {
@@ -171,19 +159,11 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
     } catch (err) {
       return Promise.reject(err);
     }
-    const id = this.nextRequestId;
-    this.nextRequestId = this.nextRequestId >= 0xffffffff ? 1 : this.nextRequestId + 1;
-    return new Promise<Buffer>((resolve, reject) => {
-      const p: PendingRequest = { to, resolve, reject, timer: null, signal, onAbort: null };
-      if (timeout > 0) p.timer = setTimeout(() => this.settle(id, new RequestTimeoutError(to, timeout)), timeout);
-      if (signal) {
-        p.onAbort = () => this.settle(id, new AbortedError(signal.reason));
-        signal.addEventListener('abort', p.onAbort, { once: true });
-      }
-      this.pending.set(id, p);
-      // Same limit as send(): a request that would queue past maxPendingBytes is refused.
-      this.put(RecordKind.REQUEST, address, id, bytes).catch((err: Error) => this.settle(id, err));
-    });
+    const { id, answer } = this.pending.add(to, timeout, signal);
+    this.inbox.awaitingAnswer();
+    // Same limit as send(): a request that would queue past maxPendingBytes is refused.
+    this.put(RecordKind.REQUEST, address, id, bytes).catch((err: Error) => this.pending.fail(id, err));
+    return answer;
   }
 
   /**
@@ -197,12 +177,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
   /** Messages (and requests, unless respond() was called) in arrival order. */
   [Symbol.asyncIterator](): AsyncIterator<Message> {
     return {
-      next: () => {
-        const m = this.takeFromInbox();
-        if (m) return Promise.resolve({ value: m, done: false });
-        if (this.state === 'closed') return Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve) => this.pullers.push(resolve));
-      },
+      next: () => this.inbox.next(),
       return: () => Promise.resolve({ value: undefined, done: true }),
     };
   }
@@ -237,7 +212,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
   }
 
   stats(): EndpointStats {
-    return { address: this.address, ...this.mailbox.stats(), pendingRequests: this.pending.size, repliesIgnored: this.repliesIgnored, inboxBytes: this.inboxBytes };
+    return { address: this.address, ...this.mailbox.stats(), pendingRequests: this.pending.size, repliesIgnored: this.pending.ignored, inboxBytes: this.inbox.bytes };
   }
 
   // ---- Replier (used by Message.reply/fail) ----
@@ -304,35 +279,22 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
   private onEnvelope(m: MessageView): void {
     switch (m.kind) {
       case RecordKind.SEND:
-        return this.deliver(new Message(this, MessageKind.SEND, this.sender(m), payloadOf(m), 0));
+        return this.inbox.put(new Message(this, MessageKind.SEND, this.sender(m), payloadOf(m), 0));
       case RecordKind.REQUEST: {
         const msg = new Message(this, MessageKind.REQUEST, this.sender(m), payloadOf(m), m.requestId);
         if (this.responder) return this.answer(msg);
-        return this.deliver(msg);
+        return this.inbox.put(msg);
       }
-      case RecordKind.REPLY: {
-        const p = this.answered(m);
-        if (p) {
-          this.clear(m.requestId, p);
-          p.resolve(payloadOf(m));
-        }
+      case RecordKind.REPLY:
+        this.pending.answer(m.requestId, this.sender(m), { reply: payloadOf(m) });
         return;
-      }
       case RecordKind.ERROR: {
         const error = parseError(payloadOf(m));
         if (m.requestId === 0) return void this.emit('undeliverable', { to: addressOf(m), error });
-        if (this.answered(m)) this.settle(m.requestId, error);
+        this.pending.answer(m.requestId, this.sender(m), { error });
         return;
       }
     }
-  }
-
-  /** The pending request `m` answers: the same id, from whom it was sent to. Anything else is ignored and counted. */
-  private answered(m: MessageView): PendingRequest | null {
-    const p = this.pending.get(m.requestId);
-    if (p && mayAnswer(p.to, this.sender(m))) return p;
-    this.repliesIgnored++;
-    return null;
   }
 
   private answer(msg: Message): void {
@@ -349,40 +311,6 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
     ).catch(() => {}); // the endpoint closed meanwhile
   }
 
-  private deliver(msg: Message): void {
-    const puller = this.pullers.shift();
-    if (puller) return puller({ value: msg, done: false });
-    this.inbox.push(msg);
-    this.inboxBytes += msg.data.length;
-    if (this.inboxBytes > this.limits.maxInboxBytes) this.mailbox.pauseReading();
-  }
-
-  private takeFromInbox(): Message | null {
-    if (this.inboxHead >= this.inbox.length) return null;
-    const m = this.inbox[this.inboxHead]!;
-    this.inbox[this.inboxHead++] = undefined as unknown as Message;
-    if (this.inboxHead === this.inbox.length) {
-      this.inbox.length = 0;
-      this.inboxHead = 0;
-    }
-    this.inboxBytes -= m.data.length;
-    if (this.mailbox.readingPaused && this.inboxBytes <= this.limits.maxInboxBytes / 2) this.mailbox.resumeReading();
-    return m;
-  }
-
-  private settle(id: number, error: Error): void {
-    const p = this.pending.get(id);
-    if (!p) return;
-    this.clear(id, p);
-    p.reject(error);
-  }
-
-  private clear(id: number, p: PendingRequest): void {
-    this.pending.delete(id);
-    if (p.timer) clearTimeout(p.timer);
-    if (p.onAbort) p.signal!.removeEventListener('abort', p.onAbort);
-  }
-
   private shutdown(reason: SlotlinkError | null): void {
     if (this.state === 'closed') return;
     const wasClosing = this.state === 'closing';
@@ -394,12 +322,9 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
     // Sends still waiting for room in the slot reject: they were never handed to the proxy.
     this.mailbox.close(new ClosedError(`endpoint ${this.address}`, this.closeReason));
     if (!this.socket.destroyed) this.socket.destroy();
-    for (const [id, p] of this.pending) {
-      this.clear(id, p);
-      p.reject(new ClosedError(`endpoint ${this.address}`, this.closeReason));
-    }
+    this.pending.failAll(new ClosedError(`endpoint ${this.address}`, this.closeReason));
     for (const w of this.drainWaiters.splice(0)) w();
-    for (const p of this.pullers.splice(0)) p({ value: undefined, done: true });
+    this.inbox.end();
     this.emit('close', this.closeReason);
     this.resolveClosed(this.closeReason);
   }

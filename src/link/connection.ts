@@ -4,7 +4,8 @@
  */
 import type net from 'node:net';
 import { ErrorCode, SlotlinkError } from '../errors.js';
-import { FrameDecoder, LinkOp, encodeJson, type FrameHandler } from './frame.js';
+import { LinkOp, encodeJson } from './frame.js';
+import { FrameDecoder, type FrameHandler } from './frame-decoder.js';
 import type { PeerIdentity } from './transport.js';
 
 export interface ConnectionOwner extends FrameHandler {

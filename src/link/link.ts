@@ -3,7 +3,9 @@
  * current. It composes a session (sequence numbers, resend, restarts), the credit ledgers
  * for both directions, and liveness; a dropped connection loses nothing and duplicates
  * nothing while both proxies run, and a peer that restarted has what it may not have
- * delivered failed back to the senders, never dropped silently.
+ * delivered failed back to the senders, never dropped silently. (Over 250 lines: sending,
+ * receiving and reconnecting each touch the session and both ledgers; its options, states
+ * and counters are in link-state.ts.)
  */
 import { ErrorCode, SlotlinkError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -11,40 +13,15 @@ import { RecordKind } from '../slot/record.js';
 import type { Pausable } from '../util/gate.js';
 import type { Connection, ConnectionOwner } from './connection.js';
 import { CREDIT_PER_MESSAGE } from './credit.js';
-import { LINK_PROTOCOL_VERSION, LinkOp, encodeCredit, encodeJson, type DataFrame, type DirectoryFrame, type LinkHello } from './frame.js';
+import { LINK_PROTOCOL_VERSION, LinkOp, encodeCredit, encodeJson, type DirectoryFrame, type LinkHello } from './frame.js';
+import type { DataFrame } from './frame-decoder.js';
+import { LinkState, type LinkCounters, type LinkOptions, type LinkStatus } from './link-state.js';
 import { Liveness, type LivenessOwner } from './liveness.js';
 import { ReceiveCredits, type InCredit } from './receive-credit.js';
 import { SendCredits, type OutCredit } from './send-credit.js';
 import { Session } from './session.js';
 
-export const LinkState = {
-  CONNECTING: 'connecting',
-  UP: 'up',
-  RECONNECTING: 'reconnecting',
-  DOWN: 'down',
-  CLOSED: 'closed',
-} as const;
-export type LinkState = (typeof LinkState)[keyof typeof LinkState];
-
-export type LinkStatus =
-  | { state: 'connecting'; since: number }
-  | { state: 'up'; since: number; remote: string; outbound: boolean }
-  | { state: 'reconnecting'; since: number; lastError: string | null }
-  | { state: 'down'; since: number; lastError: string | null }
-  | { state: 'closed'; since: number };
-
-export interface LinkOptions {
-  localNode: string;
-  peerNode: string;
-  incarnation: string;
-  creditWindow: number;
-  /** Credit units this side lets its peer have unconsumed, and sends at most unconsumed to it. */
-  maxUnackedBytes: number;
-  maxMessageBytes: number;
-  /** A link not up for this long is "down": sends to it fail at once. */
-  unreachableAfterMs: number;
-  logger: Logger;
-}
+export * from './link-state.js';
 
 /** Where a link hands each DATA frame that arrives: a run of messages, and the credit each consumes as it leaves. */
 export interface DeliverySink {
@@ -77,18 +54,6 @@ export interface LinkParts {
   state: LinkStateListener;
 }
 
-export interface LinkCounters {
-  /** Messages sent and received (carried in DATA frames, several to a frame), and their payload bytes. */
-  messagesOut: number;
-  messagesIn: number;
-  bytesOut: number;
-  bytesIn: number;
-  retransmittedFrames: number;
-  duplicatesDropped: number;
-  reconnects: number;
-  creditStalls: number;
-  peerRestarts: number;
-}
 
 export class Link implements ConnectionOwner, LivenessOwner {
   status: LinkStatus = { state: LinkState.CONNECTING, since: Date.now() };

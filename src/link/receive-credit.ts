@@ -5,7 +5,7 @@
  * proxy holds for one peer stays bounded whatever the peer does.
  */
 import { MAX_OUTSTANDING_KEYS, Sweeper } from './credit.js';
-import { LinkProtocolError } from './frame.js';
+import { LinkProtocolError } from '../errors.js';
 
 /** Receiving side, one per destination key. Offsets are in the sender's units for this key. */
 export class InCredit {

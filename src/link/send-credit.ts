@@ -5,7 +5,7 @@
  * the peer restarts their senders hear it instead of losing them silently.
  */
 import { MAX_OUTSTANDING_KEYS, Sweeper, creditCost, type Waiting } from './credit.js';
-import { LinkProtocolError } from './frame.js';
+import { LinkProtocolError } from '../errors.js';
 import { Gate } from '../util/gate.js';
 import { RecordKind } from '../slot/record.js';
 

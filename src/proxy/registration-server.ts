@@ -6,10 +6,10 @@
 import { chmodSync, chownSync, lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { dirname } from 'node:path';
-import { ErrorCode, NotPermittedError, RegistrationError, SlotlinkError, SocketInUseError, SyscallError } from '../errors.js';
+import { NotPermittedError, RegistrationError, SlotlinkError, SocketInUseError, SyscallError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { native } from '../native/binding.js';
-import { ControlDecoder, ControlOp, HELLO_TIMEOUT_MS, encodeControl, type ControlFrame, type ProcessHello } from '../contract/registration.js';
+import { ControlOp, HELLO_TIMEOUT_MS, type ControlFrame, type ProcessHello } from '../contract/registration.js';
 import { RegistrationConnection, type Credentials } from './registration-connection.js';
 import { checkSocketDirectory } from './socket-directory.js';
 

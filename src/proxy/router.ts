@@ -1,7 +1,6 @@
 /**
  * The router: where each message read from a slot, or arriving on a link, goes. Sends and
- * requests go to a name (balanced over a group's members; a bare name is looked up here
- * first, then among the names peers announced). A reply or error goes back only to the
+ * requests go where their address leads (routes.ts). A reply or error goes back only to the
  * requester whose request its writer received, once; anything else is refused and counted.
  * A destination that does not resolve gets an ERROR back to the sender, never a silent drop.
  *
@@ -9,30 +8,21 @@
  * its limit pauses the slots that feed it; answers the proxy queues for a process pause that
  * process while they wait; a remote destination is guarded by credit on its link, and what
  * arrives from a peer is consumed (its credit returned) only once it is in a slot or its
- * answer has left for the peer.
+ * answer has left for the peer. (Over 250 lines: local messages, messages from links and a
+ * peer's restart all answer through the same few paths, kept together.)
  */
 import { PROXY_ADDRESS, addressBytes, parseAddress } from '../slot/address.js';
-import { ErrorCode, SlotlinkError, type ErrorCode as Code } from '../errors.js';
+import { ErrorCode, LinkProtocolError, SlotlinkError, type ErrorCode as Code } from '../errors.js';
 import { creditCost } from '../link/credit.js';
-import { LinkProtocolError, type DataFrame } from '../link/frame.js';
+import type { DataFrame } from '../link/frame-decoder.js';
 import type { DeliverySink, Link, SessionListener } from '../link/link.js';
 import type { InCredit } from '../link/receive-credit.js';
-import type { OutCredit } from '../link/send-credit.js';
 import { AddressCache } from '../slot/address-cache.js';
 import { copyBytes } from '../util/bytes.js';
 import { RecordKind, addressOf, encodeErrorPayload as errorPayload, type MessageView } from '../slot/record.js';
-import type { Directory, Group } from './directory.js';
-import { RegisteredProcess } from './registered-process.js';
-
-/** Where an address leads, cached until the directory's epoch changes. */
-type Route =
-  | { type: 'group'; epoch: number; group: Group }
-  | { type: 'instance'; epoch: number; slot: RegisteredProcess }
-  /** `to`: the address as written, for errors about it. */
-  | { type: 'remote'; epoch: number; targets: Array<{ link: Link; credit: OutCredit }>; next: number; to: Uint8Array }
-  | { type: 'error'; epoch: number; payload: Uint8Array }
-  /** This proxy itself: requests are answered with their own payload. */
-  | { type: 'proxy'; epoch: number };
+import type { Directory } from './directory.js';
+import type { RegisteredProcess } from './registered-process.js';
+import { Routes, type LinkLookup, type Route } from './routes.js';
 
 export interface RouterCounters {
   routed: number;
@@ -50,23 +40,14 @@ export interface RouterCounters {
   requestsRefused: number;
 }
 
-/** What the router needs to know about links. */
-export interface LinkLookup {
-  link(node: string): Link | undefined;
-}
-
-const MAX_CACHED_ROUTES = 4096;
+const MAX_CACHED_SENDERS = 4096;
 const PROXY_ADDRESS_BYTES = addressBytes(PROXY_ADDRESS);
 
 export class Router implements DeliverySink, SessionListener {
   readonly counters: RouterCounters = { routed: 0, toLinks: 0, fromLinks: 0, noRoute: 0, repliesDropped: 0, repliesRefused: 0, requestsRefused: 0 };
-  /** Routes by address bytes, so forwarding a message builds no string. */
-  private readonly routes = new AddressCache<Route>(MAX_CACHED_ROUTES);
-  /** Routes for destinations arriving on links: local only. */
-  private readonly inboundRoutes = new AddressCache<Route>(MAX_CACHED_ROUTES);
+  private readonly routes: Routes;
   /** Stable copies of remote senders' addresses, and their credit keys on the way back. */
-  private readonly senders = new AddressCache<{ from: Uint8Array; key: string }>(MAX_CACHED_ROUTES);
-  links: LinkLookup = { link: () => undefined };
+  private readonly senders = new AddressCache<{ from: Uint8Array; key: string }>(MAX_CACHED_SENDERS);
   /** The DATA frame being delivered: its link, route, sender, and the copy its waiting messages share. */
   private readonly run: { route: Route | null; from: Uint8Array; key: string; copy: Uint8Array | null; copyBase: number } = { route: null, from: new Uint8Array(0), key: '', copy: null, copyBase: 0 };
 
@@ -75,14 +56,21 @@ export class Router implements DeliverySink, SessionListener {
     private readonly directory: Directory,
     /** Queue bytes per receiver past which its senders are paused. */
     private readonly maxQueuedBytes: number,
-  ) {}
+  ) {
+    this.routes = new Routes(node, directory);
+  }
+
+  /** Where the links to peers are (none until the proxy has them). */
+  set links(links: LinkLookup) {
+    this.routes.links = links;
+  }
 
   // ---- from local processes ----
 
   /** A message a local process wrote into its slot. */
   route(src: RegisteredProcess, m: MessageView): void {
     if (m.kind === RecordKind.REPLY || m.kind === RecordKind.ERROR) return this.answerFrom(src, m);
-    const r = this.resolve(this.routes, m, true, false);
+    const r = this.routes.outbound(m);
     const end = m.payloadStart + m.payloadBytes;
     if (r.type === 'proxy') {
       if (m.kind === RecordKind.REQUEST) this.answer(src, RecordKind.REPLY, PROXY_ADDRESS_BYTES, m.requestId, m.buffer, m.payloadStart, end);
@@ -99,7 +87,7 @@ export class Router implements DeliverySink, SessionListener {
       t.link.send(t.credit, src.addressBytes, src, m.kind, m.requestId, m.buffer, m.payloadStart, end);
       return;
     }
-    const dest = this.pick(r);
+    const dest = this.routes.pick(r);
     if (!dest) {
       this.counters.noRoute++;
       const payload = r.type === 'error' ? r.payload : errorPayload(ErrorCode.NO_ROUTE, `no route to "${addressOf(m)}": its process has gone away`);
@@ -220,7 +208,7 @@ export class Router implements DeliverySink, SessionListener {
   /** One message from a peer: into the local process it names, or answered with why not. */
   private fromLink(link: Link, f: DataFrame, credit: InCredit): void {
     this.counters.fromLinks++;
-    const dest = this.pick(this.run.route!);
+    const dest = this.routes.pick(this.run.route!);
     const cost = creditCost(f.payloadBytes);
     if (!dest) return this.undeliverableFromLink(link, f, credit, cost);
     if (f.kind !== RecordKind.SEND && !this.admitFromLink(link, f, dest, credit, cost)) return;
@@ -290,7 +278,7 @@ export class Router implements DeliverySink, SessionListener {
     const run = this.run;
     run.copy = null;
     const byName = f.kind === RecordKind.SEND || f.kind === RecordKind.REQUEST;
-    run.route = this.resolve(this.inboundRoutes, f, byName, true);
+    run.route = this.routes.inbound(f, byName);
     let sender = this.senders.get(f.buffer, f.srcStart, f.srcBytes);
     if (!sender) {
       const text = f.buffer.latin1Slice(f.srcStart, f.srcStart + f.srcBytes);
@@ -310,61 +298,6 @@ export class Router implements DeliverySink, SessionListener {
     link.send(link.creditFor(key), from, null, RecordKind.ERROR, requestId, payload, 0, payload.length, onSent);
   }
 
-  // ---- resolving ----
-
-  private pick(r: Route): RegisteredProcess | null {
-    if (r.type === 'instance') return r.slot.closed ? null : r.slot;
-    if (r.type === 'group') return r.group.members[r.group.next++ % r.group.members.length] ?? null;
-    return null;
-  }
-
-  private resolve(cache: AddressCache<Route>, m: MessageView, byName: boolean, localOnly: boolean): Route {
-    const epoch = this.directory.epoch;
-    const cached = cache.get(m.buffer, m.addressStart, m.addressBytes);
-    if (cached && cached.epoch === epoch) return cached;
-    const route = this.lookup(addressOf(m), byName, localOnly, epoch);
-    cache.set(m.buffer, m.addressStart, m.addressBytes, route);
-    return route;
-  }
-
-  private lookup(address: string, byName: boolean, localOnly: boolean, epoch: number): Route {
-    const fail = (code: Code, why: string): Route => ({ type: 'error', epoch, payload: errorPayload(code, `no route to "${address}": ${why}`) });
-    let a;
-    try {
-      a = parseAddress(address);
-    } catch (err) {
-      return fail(ErrorCode.INVALID_ADDRESS, (err as SlotlinkError).message);
-    }
-    if (a.name === PROXY_ADDRESS) return localOnly ? fail(ErrorCode.NO_ROUTE, 'the proxy answers its own processes only') : { type: 'proxy', epoch };
-    const local = a.node === null || a.node === this.node;
-    if (local) {
-      if (a.instance !== null) {
-        const slot = this.directory.instance(a.instance);
-        if (!slot || slot.name !== a.name) return fail(ErrorCode.NO_ROUTE, 'that process is no longer registered');
-        return { type: 'instance', epoch, slot };
-      }
-      if (!byName) return fail(ErrorCode.NO_ROUTE, 'replies must be addressed to an instance');
-      const group = this.directory.group(a.name);
-      if (group) return { type: 'group', epoch, group };
-      if (localOnly || a.node !== null) return fail(ErrorCode.NO_ROUTE, `no process is registered as "${a.name}" on node "${this.node}"`);
-      // A bare name nobody here holds: any peer that announced it.
-      const targets = this.directory
-        .nodesWith(a.name)
-        .map((n) => this.links.link(n))
-        .filter((l): l is Link => !!l && l.accepting)
-        .map((link) => ({ link, credit: link.creditFor(a.name) }));
-      if (targets.length === 0) return fail(ErrorCode.NO_ROUTE, `no process is registered as "${a.name}" on node "${this.node}" or on any connected peer`);
-      return { type: 'remote', epoch, targets, next: 0, to: addressBytes(address) };
-    }
-    if (localOnly) return fail(ErrorCode.NO_ROUTE, `node "${a.node}" is not this node ("${this.node}")`);
-    const link = this.links.link(a.node!);
-    if (!link) return fail(ErrorCode.NO_ROUTE, `node "${a.node}" is not a peer of this proxy (node "${this.node}")`);
-    if (!link.accepting) return fail(ErrorCode.UNREACHABLE, `node "${a.node}" is unreachable (link ${link.status.state} since ${new Date(link.status.since).toISOString()})`);
-    // An explicit node is authoritative for its names: it answers NO_ROUTE itself, so a
-    // name registered there a moment ago is never refused on a stale announcement.
-    const key = a.instance === null ? a.name : `${a.name}~${a.instance}`;
-    return { type: 'remote', epoch, targets: [{ link, credit: link.creditFor(key) }], next: 0, to: addressBytes(address) };
-  }
 }
 
 function tooMany(dest: RegisteredProcess): string {

@@ -2,12 +2,13 @@
  * A mailbox: one side's use of a slot. It reads what the other side committed, writes
  * what this side sends (queueing what does not fit yet), batches writes into cells until
  * the end of the current turn of the event loop, and sleeps on its doorbell only after
- * telling the other side so. Used the same way by a process and by the proxy.
+ * telling the other side so. Used the same way by a process and by the proxy. (Over 250
+ * lines: reading and writing share one service loop, one doorbell and one failure.)
  */
 import { ClosedError, SlotlinkError, SyscallError } from '../errors.js';
 import { copyBytes } from '../util/bytes.js';
 import { NO_ROOM } from './cell-writer.js';
-import { type MessageView, type RecordKind } from './record.js';
+import type { MessageView, RecordKind } from './record.js';
 import { RecordReader } from './record-reader.js';
 import type { Slot } from './slot.js';
 

@@ -5,7 +5,8 @@
  * finding.
  */
 import { BadRecordError, BadSlotError, ErrorCode, RegistrationError, SlotlinkError } from '../../src/errors.js';
-import { DATA_MESSAGE_HEADER, FrameDecoder, LINK_PROTOCOL_VERSION, LinkOp, dataHeaderBytes, encodeAck, encodeCredit, encodeJson, encodePing, writeDataHeader, writeDataMessage } from '../../src/link/frame.js';
+import { DATA_MESSAGE_HEADER, LINK_PROTOCOL_VERSION, LinkOp, dataHeaderBytes, encodeAck, encodeCredit, encodeJson, encodePing, writeDataHeader, writeDataMessage } from '../../src/link/frame.js';
+import { FrameDecoder } from '../../src/link/frame-decoder.js';
 import { ControlDecoder, ControlOp, encodeControl } from '../../src/contract/registration.js';
 import { CellReader } from '../../src/slot/cell-reader.js';
 import { CellHeader, Direction, cellOffset, computeLayout } from '../../src/slot/layout.js';

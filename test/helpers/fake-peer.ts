@@ -7,7 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { creditCost } from '../../src/link/credit.js';
-import { FrameDecoder, LINK_PROTOCOL_VERSION, LinkOp, dataHeaderBytes, encodeJson, writeDataHeader, writeDataMessage, DATA_MESSAGE_HEADER, type LinkHello } from '../../src/link/frame.js';
+import { LINK_PROTOCOL_VERSION, LinkOp, dataHeaderBytes, encodeJson, writeDataHeader, writeDataMessage, DATA_MESSAGE_HEADER, type LinkHello } from '../../src/link/frame.js';
+import { FrameDecoder } from '../../src/link/frame-decoder.js';
 import type { RecordKind } from '../../src/slot/record.js';
 
 export interface Received {

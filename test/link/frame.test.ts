@@ -1,7 +1,8 @@
 /** Unit: the link frame decoder checks every length before use and names what is wrong. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DATA_MESSAGE_HEADER, FrameDecoder, type FrameHandler, LinkOp, dataHeaderBytes, encodeAck, encodeCredit, encodeJson, encodePing, writeDataHeader, writeDataMessage } from '../../src/link/frame.js';
+import { DATA_MESSAGE_HEADER, LinkOp, dataHeaderBytes, encodeAck, encodeCredit, encodeJson, encodePing, writeDataHeader, writeDataMessage } from '../../src/link/frame.js';
+import { FrameDecoder, type FrameHandler } from '../../src/link/frame-decoder.js';
 import { RecordKind } from '../../src/slot/record.js';
 
 function handlerOf(seen: string[]): FrameHandler {

@@ -1,7 +1,7 @@
 /** Unit: the resend buffer packs runs of messages into DATA frames and resumes at any frame. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FrameDecoder } from '../../src/link/frame.js';
+import { FrameDecoder } from '../../src/link/frame-decoder.js';
 import { ResendBuffer } from '../../src/link/resend-buffer.js';
 import { RecordKind } from '../../src/slot/record.js';
 
