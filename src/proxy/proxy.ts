@@ -139,7 +139,7 @@ export class Proxy implements RegistrationHandler<RegisteredProcess> {
       this.metricsServer = m.server;
       this.metricsPort = m.port;
     }
-    this.log.info('proxy listening', { socket: this.socketPath, pid: process.pid, linkPort: this.linkPort, metricsPort: this.metricsPort, incarnation: this.incarnation, ...this.geometry });
+    this.log.info('proxy listening', { socket: this.socketPath, linkPort: this.linkPort, metricsPort: this.metricsPort, incarnation: this.incarnation, ...this.geometry });
   }
 
   /**
@@ -194,11 +194,11 @@ export class Proxy implements RegistrationHandler<RegisteredProcess> {
       this.directory.add(entry);
       this.peers?.namesChanged();
       this.registrations++;
-      this.log.info('slot registered', { name, address: entry.address, pid: conn.credentials.pid, slot: id, generation });
+      this.log.info('slot registered', { clientName: name, address: entry.address, clientPid: conn.credentials.pid, slot: id, generation });
     } catch (err) {
       if (allocated) this.table.release(allocated.id);
       const e = err instanceof SlotlinkError ? err : new SlotlinkError(ErrorCode.REGISTRATION, String(err), { cause: err });
-      this.server.refuse(conn, e, { name: hello.name });
+      this.server.refuse(conn, e, { clientName: hello.name });
     }
   }
 
@@ -217,14 +217,14 @@ export class Proxy implements RegistrationHandler<RegisteredProcess> {
     // What it committed before going is accepted: read it out before the slot goes.
     entry.mailbox.drainAll();
     this.reclaim(entry);
-    this.log.info('slot closed', { name: entry.name, address: entry.address, pid: entry.credentials.pid });
+    this.log.info('slot closed', { clientName: entry.name, address: entry.address, clientPid: entry.credentials.pid });
   }
 
   /** Ends one slot because of what it did (or shutdown); every other slot keeps running. */
   private evict(entry: RegisteredProcess, err: SlotlinkError, level: 'warn' | 'info'): void {
     if (entry.closed) return;
     this.evictions++;
-    this.log[level]('slot ended by proxy', { name: entry.name, address: entry.address, pid: entry.credentials.pid, code: err.code, reason: err.message });
+    this.log[level]('slot ended by proxy', { clientName: entry.name, address: entry.address, clientPid: entry.credentials.pid, code: err.code, reason: err.message });
     this.reclaim(entry);
     entry.control.end({ op: ControlOp.CLOSING, ...err.toJSON() });
   }
