@@ -35,3 +35,28 @@ test('the proxy serves Prometheus metrics for its slots and links', { timeout: 6
     await mesh.close();
   }
 });
+
+test('/healthz answers while the proxy lives; /readyz is 200 only while every configured peer is up', { timeout: 60_000 }, async () => {
+  const mesh = await Mesh.start({ args: ['--metrics', '127.0.0.1:0', '--heartbeat-ms', '100'] });
+  try {
+    const url = (path: string) => `http://127.0.0.1:${mesh.alpha.ready.metricsPort!}${path}`;
+    assert.equal((await fetch(url('/healthz'))).status, 200);
+    const ready = await fetch(url('/readyz'));
+    assert.equal(ready.status, 200);
+    assert.deepEqual(await ready.json(), { ready: true, peers: { beta: 'up' } });
+    await mesh.beta.stop();
+    for (;;) {
+      const r = await fetch(url('/readyz'));
+      if (r.status === 503) {
+        const body = (await r.json()) as { ready: boolean; peers: Record<string, string> };
+        assert.equal(body.ready, false);
+        assert.notEqual(body.peers.beta, 'up');
+        break;
+      }
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    assert.equal((await fetch(url('/healthz'))).status, 200, 'alive all the same');
+  } finally {
+    await mesh.close();
+  }
+});

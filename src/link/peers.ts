@@ -87,6 +87,11 @@ export class Peers implements LinkStateListener {
     return port;
   }
 
+  /** The peers this proxy was configured to dial. */
+  configured(): string[] {
+    return [...this.addresses.keys()];
+  }
+
   link(node: string): Link | undefined {
     return this.links.get(node);
   }

@@ -79,14 +79,33 @@ export function renderMetrics(s: ProxyStats): string {
   return out.join('\n') + '\n';
 }
 
-/** Serves /metrics; resolves with the bound port. */
-export async function serveMetrics(host: string, port: number, stats: () => ProxyStats): Promise<{ server: http.Server; port: number }> {
+/** Whether the proxy is ready for traffic, and why not. */
+export interface Readiness {
+  ready: boolean;
+  /** Each configured peer's link state ("up" when ready). */
+  peers: Record<string, string>;
+}
+
+/**
+ * Serves /metrics, /healthz (the proxy answers: it is alive) and /readyz (200 once every
+ * configured peer's link is up, 503 with the states until then); resolves with the bound port.
+ */
+export async function serveMetrics(host: string, port: number, stats: () => ProxyStats, readiness: () => Readiness): Promise<{ server: http.Server; port: number }> {
   const server = http.createServer((req, res) => {
-    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('slotlink: only GET /metrics is served here\n');
-      return;
+    const path = (req.url ?? '').split('?')[0];
+    if (req.method !== 'GET') return void res.writeHead(405, { allow: 'GET', 'content-type': 'text/plain' }).end('slotlink: only GET is served here\n');
+    switch (path) {
+      case '/metrics':
+        return void res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(renderMetrics(stats()));
+      case '/healthz':
+        return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+      case '/readyz': {
+        const r = readiness();
+        return void res.writeHead(r.ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(r) + '\n');
+      }
+      default:
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('slotlink: GET /metrics, /healthz or /readyz\n');
     }
-    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(renderMetrics(stats()));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

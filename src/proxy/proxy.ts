@@ -20,7 +20,7 @@ import { DEFAULT_GEOMETRY, checkGeometry, type SlotGeometry } from '../slot/layo
 import { Mailbox } from '../slot/mailbox.js';
 import { Slot } from '../slot/slot.js';
 import { Directory } from './directory.js';
-import { serveMetrics } from './metrics.js';
+import { serveMetrics, type Readiness } from './metrics.js';
 import { RegisteredProcess } from './registered-process.js';
 import type { RegistrationConnection } from './registration-connection.js';
 import { RegistrationServer, type RegistrationHandler } from './registration-server.js';
@@ -135,7 +135,7 @@ export class Proxy implements RegistrationHandler<RegisteredProcess> {
     await this.server.listen();
     if (this.peers) this.linkPort = await this.peers.start();
     if (this.metricsAt) {
-      const m = await serveMetrics(this.metricsAt.host, this.metricsAt.port, () => this.stats());
+      const m = await serveMetrics(this.metricsAt.host, this.metricsAt.port, () => this.stats(), () => this.readiness());
       this.metricsServer = m.server;
       this.metricsPort = m.port;
     }
@@ -239,6 +239,13 @@ export class Proxy implements RegistrationHandler<RegisteredProcess> {
     entry.mailbox.close(new SlotlinkError(ErrorCode.RECEIVER_GONE, `"${entry.address}" went away`));
     this.router.forget(entry);
     this.table.release(entry.id);
+  }
+
+  /** Ready once every configured peer's link is up (a proxy with no peers is ready once it listens). */
+  readiness(): Readiness {
+    const peers: Record<string, string> = {};
+    for (const node of this.peers?.configured() ?? []) peers[node] = this.peers!.link(node)?.status.state ?? 'connecting';
+    return { ready: !this.stopping && Object.values(peers).every((s) => s === 'up'), peers };
   }
 
   stats(): ProxyStats {
