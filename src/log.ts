@@ -23,6 +23,8 @@ export interface Logger {
   child(fields: Record<string, unknown>): Logger;
   /** Changes the threshold of this logger and every child of it (a reload). */
   setLevel(level: LogLevel): void;
+  /** The threshold in force. */
+  readonly level: LogLevel;
 }
 
 export interface LoggerOptions {
@@ -47,9 +49,14 @@ function serializeError(e: Error, depth = 0): Record<string, unknown> {
   return out;
 }
 
+/** $SLOTLINK_LOG if it names a level, else info. */
+export function defaultLogLevel(): LogLevel {
+  const env = process.env.SLOTLINK_LOG;
+  return isLogLevel(env) ? env : 'info';
+}
+
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const envLevel = process.env.SLOTLINK_LOG;
-  const state = { threshold: LogLevel[options.level ?? (isLogLevel(envLevel) ? envLevel : 'info')] as number };
+  const state = { threshold: LogLevel[options.level ?? defaultLogLevel()] as number };
   return makeLogger(options, state, options.base ?? {});
 }
 
@@ -82,5 +89,8 @@ function makeLogger(options: LoggerOptions, state: { threshold: number }, base: 
     error: (m, f) => emit('error', m, f),
     child: (fields) => makeLogger(options, state, { ...base, ...fields }),
     setLevel: (level) => void (state.threshold = LogLevel[level]),
+    get level() {
+      return (Object.keys(LogLevel) as LogLevel[]).find((l) => LogLevel[l] === state.threshold)!;
+    },
   };
 }

@@ -8,7 +8,8 @@ import { parse as parseYaml } from 'yaml';
 import { SETTINGS, defaultOf, flagOf, showDefault, type Setting, type SettingKey } from '../contract/config.js';
 import { ConfigError } from '../errors.js';
 import type { LinkSecurity } from '../link/transport.js';
-import type { LinkConfig, ProxyOptions } from '../proxy/proxy.js';
+import { isLogLevel, type LogLevel } from '../log.js';
+import type { LinkConfig, ProxyOptions, ProxyReload } from '../proxy/proxy.js';
 import type { Options } from './args.js';
 
 /** The parseArgs options of `slotlink proxy`: every setting as a flag, and --config. */
@@ -24,8 +25,8 @@ const HELP_WIDTH = 100;
 
 function helpLine(s: Setting): string {
   const flag = `${flagOf(s.key)}${s.arg ? ` ${s.arg}` : ''}`;
-  const shown = s.default !== null && s.default !== false || s.shownDefault !== undefined;
-  const words = `${s.help}${shown ? ` (default ${showDefault(s)})` : ''}`.split(' ');
+  const shown = (s.default !== null && s.default !== false) || s.shownDefault !== undefined;
+  const words = `${s.help}${shown ? ` (default ${showDefault(s)})` : ''}${s.reloadable ? '; reloads' : ''}`.split(' ');
   const lines = [''];
   for (const w of words) {
     if (lines.at(-1)!.length > 0 && HELP_COLUMN + lines.at(-1)!.length + 1 + w.length > HELP_WIDTH) lines.push('');
@@ -39,7 +40,9 @@ export function proxyHelp(): string {
   return `Usage: slotlink proxy [options]
 
 Runs the proxy: processes on this host register on its Unix socket and each gets a
-private shared-memory slot. Stops cleanly on SIGTERM or SIGINT.
+private shared-memory slot. Stops cleanly on SIGTERM or SIGINT. SIGHUP reads --config
+again and applies the settings that may change while it runs (peers, keys, log level:
+marked "reloads" below); a change to any other is refused, naming it.
 
 Options:
   --config FILE              JSON or YAML (.yaml/.yml) file with any option below, in camelCase
@@ -145,6 +148,24 @@ export function linkConfig(v: Record<string, unknown>): LinkConfig | undefined {
     heartbeatMs: count(v, 'heartbeatMs'),
     unreachableAfterMs: count(v, 'unreachableAfterMs'),
   };
+}
+
+/** The log level set, if any (else the logger's default: $SLOTLINK_LOG, else info). */
+export function logLevel(v: Record<string, unknown>): LogLevel | undefined {
+  if (v.logLevel === undefined) return undefined;
+  if (!isLogLevel(v.logLevel) || v.logLevel === 'silent') throw new ConfigError('logLevel', `expected debug, info, warn or error, got ${JSON.stringify(v.logLevel)}`);
+  return v.logLevel;
+}
+
+/** The settings that differ between `before` and `after` and cannot change while the proxy runs. */
+export function unreloadable(before: Record<string, unknown>, after: Record<string, unknown>): string[] {
+  return (SETTINGS as readonly Setting[]).filter((s) => !s.reloadable && JSON.stringify(before[s.key]) !== JSON.stringify(after[s.key])).map((s) => s.key);
+}
+
+/** What a reload applies to the proxy: the peers and keys of links. */
+export function reloadOptions(v: Record<string, unknown>): ProxyReload {
+  const links = linkConfig(v);
+  return { links: links && { peers: links.peers ?? [], security: links.security } };
 }
 
 export type LogFormat = 'json' | 'pretty';

@@ -24,6 +24,8 @@ export interface Setting {
   links?: boolean;
   /** Readable in a config file only as part of one value (`peer` may be a list). */
   repeatable?: boolean;
+  /** Takes effect on SIGHUP (a reload); every other setting needs a restart. */
+  reloadable?: boolean;
 }
 
 const MiB = 1024 * 1024;
@@ -42,13 +44,14 @@ export const SETTINGS = [
   setting('maxMessageBytes', { kind: 'count', arg: 'N', default: DEFAULT_GEOMETRY.maxMessageBytes, min: 1, max: GeometryLimits.MAX_MESSAGE, help: 'largest message accepted (larger than a cell: split and reassembled)' }),
   setting('maxQueuedBytes', { kind: 'count', arg: 'N', default: 256 * 1024, min: 1, help: 'bytes queued for one local receiver before its senders wait' }),
   setting('logFormat', { kind: 'text', arg: 'json|pretty', default: 'json', help: 'log lines as JSON objects (on stderr) or readable text' }),
+  setting('logLevel', { kind: 'text', arg: 'LEVEL', default: 'info', shownDefault: '$SLOTLINK_LOG, else info', reloadable: true, help: 'least level logged: debug, info, warn or error' }),
   setting('metrics', { kind: 'text', arg: 'HOST:PORT', default: null, help: 'serve Prometheus metrics at http://HOST:PORT/metrics' }),
   setting('listen', { kind: 'text', arg: 'HOST:PORT', default: null, links: true, help: "accept peers' connections here (PORT 0: any free port)" }),
-  setting('peer', { kind: 'list', arg: 'NODE=HOST:PORT', default: null, links: true, repeatable: true, help: 'dial this peer (repeat for each)' }),
-  setting('secretFile', { kind: 'text', arg: 'FILE', default: null, links: true, help: 'authenticate and encrypt links with a shared secret (TLS 1.3 PSK)' }),
-  setting('tlsCert', { kind: 'text', arg: 'FILE', default: null, links: true, help: "mutual TLS: this proxy's certificate (it must name the node: CN or DNS SAN)" }),
-  setting('tlsKey', { kind: 'text', arg: 'FILE', default: null, links: true, help: 'mutual TLS: its private key' }),
-  setting('tlsCa', { kind: 'text', arg: 'FILE', default: null, links: true, help: "mutual TLS: the CA peers' certificates must be signed by" }),
+  setting('peer', { kind: 'list', arg: 'NODE=HOST:PORT', default: null, links: true, repeatable: true, reloadable: true, help: 'dial this peer (repeat for each)' }),
+  setting('secretFile', { kind: 'text', arg: 'FILE', default: null, links: true, reloadable: true, help: 'authenticate and encrypt links with a shared secret (TLS 1.3 PSK)' }),
+  setting('tlsCert', { kind: 'text', arg: 'FILE', default: null, links: true, reloadable: true, help: "mutual TLS: this proxy's certificate (it must name the node: CN or DNS SAN)" }),
+  setting('tlsKey', { kind: 'text', arg: 'FILE', default: null, links: true, reloadable: true, help: 'mutual TLS: its private key' }),
+  setting('tlsCa', { kind: 'text', arg: 'FILE', default: null, links: true, reloadable: true, help: "mutual TLS: the CA peers' certificates must be signed by" }),
   setting('insecurePlaintext', { kind: 'flag', default: false, links: true, help: 'no authentication, no encryption (only on a trusted network)' }),
   setting('creditWindow', { kind: 'count', arg: 'N', default: MiB, min: 1024, links: true, help: 'bytes (credit units) one remote destination may have in flight' }),
   setting('maxUnackedBytes', { kind: 'count', arg: 'N', default: 64 * MiB, min: 64 * 1024, links: true, help: "bytes (credit units) in flight between this proxy and a peer, not yet in the receivers' slots, each way" }),
@@ -88,6 +91,6 @@ export function showDefault(s: Setting): string {
 
 /** The README's configuration table, as it must read. */
 export function configTable(): string {
-  const rows = SETTINGS.map((s) => `| \`${s.key}\` (\`${flagOf(s.key)}\`) | ${showDefault(s)} | ${s.help} |`);
-  return ['| key (flag) | default | what it sets |', '| --- | --- | --- |', ...rows].join('\n');
+  const rows = SETTINGS.map((s: Setting) => `| \`${s.key}\` (\`${flagOf(s.key)}\`) | ${showDefault(s)} | ${s.help} | ${s.reloadable ? 'yes' : ''} |`);
+  return ['| key (flag) | default | what it sets | on SIGHUP |', '| --- | --- | --- | --- |', ...rows].join('\n');
 }

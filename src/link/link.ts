@@ -40,6 +40,8 @@ export interface SessionListener {
 export interface DirectoryExchange {
   localSnapshot(): DirectoryFrame;
   peerSnapshot(link: Link, snapshot: DirectoryFrame): void;
+  /** The peer is no longer a peer: its names are gone. */
+  peerGone(link: Link): void;
 }
 
 /** Who learns of a link's state changes (the Peers that made it). */

@@ -6,12 +6,12 @@
  */
 import type net from 'node:net';
 import { checkName } from '../slot/address.js';
-import { ErrorCode, SlotlinkError } from '../errors.js';
+import { ConfigError, ErrorCode, SlotlinkError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { Connection, type ConnectionOwner } from './connection.js';
 import { LINK_PROTOCOL_VERSION, LinkOp, encodeJson, type LinkHello } from './frame.js';
 import { Link, LinkState, type LinkParts, type LinkOptions, type LinkStateListener } from './link.js';
-import { createLinkServer, dialLink, type LinkSecurity, type PeerIdentity } from './transport.js';
+import { createLinkServer, dialLink, type LinkSecurity, type LinkServer, type PeerIdentity } from './transport.js';
 
 export interface PeerAddress {
   node: string;
@@ -41,7 +41,9 @@ export type PeerParts = Omit<LinkParts, 'state'> & {
 
 export class Peers implements LinkStateListener {
   readonly links = new Map<string, Link>();
-  private server: net.Server | null = null;
+  private server: LinkServer | null = null;
+  /** How links are secured now (a reload may rotate keys). */
+  private security: LinkSecurity;
   private heartbeat: NodeJS.Timeout | null = null;
   private readonly dialing = new Set<string>();
   private readonly addresses = new Map<string, PeerAddress>();
@@ -52,6 +54,7 @@ export class Peers implements LinkStateListener {
 
   constructor(private readonly options: PeersOptions, private readonly parts: PeerParts) {
     for (const p of options.peers) this.addresses.set(checkName(p.node, 'peer node name'), p);
+    this.security = options.security;
   }
 
   /** Starts listening (if configured) and dialing; resolves with the bound port. */
@@ -60,7 +63,7 @@ export class Peers implements LinkStateListener {
     if (this.options.listen) {
       const { host, port: wanted } = this.options.listen;
       this.server = createLinkServer(
-        this.options.security,
+        this.security,
         this.options.handshakeTimeoutMs,
         (socket, who) => void this.open(socket, false, who, null),
         (remote, why) => {
@@ -69,12 +72,12 @@ export class Peers implements LinkStateListener {
         },
       );
       await new Promise<void>((resolve, reject) => {
-        this.server!.once('error', reject);
-        this.server!.listen(wanted, host, () => resolve());
+        this.server!.server.once('error', reject);
+        this.server!.server.listen(wanted, host, () => resolve());
       });
-      port = (this.server.address() as net.AddressInfo).port;
-      if (this.options.security.mode === 'plaintext') this.options.logger.warn('link listener is PLAINTEXT: peers are not authenticated and traffic is not encrypted', { host, port });
-      this.options.logger.info('link listening', { host, port, security: this.options.security.mode });
+      port = (this.server.server.address() as net.AddressInfo).port;
+      if (this.security.mode === 'plaintext') this.options.logger.warn('link listener is PLAINTEXT: peers are not authenticated and traffic is not encrypted', { host, port });
+      this.options.logger.info('link listening', { host, port, security: this.security.mode });
     }
     for (const p of this.addresses.values()) {
       this.linkFor(p.node);
@@ -85,6 +88,35 @@ export class Peers implements LinkStateListener {
     }, this.options.heartbeatMs);
     this.heartbeat.unref();
     return port;
+  }
+
+  /**
+   * A reload: peers added are dialed, peers removed are closed (their names withdrawn), and
+   * new keys or a new secret serve the connections that come next. Links to peers that stay
+   * keep their connection and session. Changing how links are secured is a restart's job.
+   */
+  reconfigure(peers: PeerAddress[], security: LinkSecurity): { added: string[]; removed: string[] } {
+    if (security.mode !== this.security.mode) throw new ConfigError('security', `links are secured by ${this.security.mode}; switching to ${security.mode} needs a restart`);
+    this.security = security;
+    this.server?.rotate(security);
+    const wanted = new Map(peers.map((p) => [checkName(p.node, 'peer node name'), p]));
+    const removed = [...this.addresses.keys()].filter((n) => !wanted.has(n));
+    const added = [...wanted.keys()].filter((n) => !this.addresses.has(n));
+    for (const node of removed) {
+      this.addresses.delete(node);
+      const link = this.links.get(node);
+      if (!link) continue;
+      this.links.delete(node);
+      link.close();
+      this.parts.directory.peerGone(link);
+    }
+    for (const [node, p] of wanted) this.addresses.set(node, p);
+    for (const node of added) {
+      this.linkFor(node);
+      void this.dial(node, 0);
+    }
+    this.parts.linksChanged();
+    return { added, removed };
   }
 
   /** The peers this proxy was configured to dial. */
@@ -99,7 +131,7 @@ export class Peers implements LinkStateListener {
   stop(): void {
     this.stopped = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
-    this.server?.close();
+    this.server?.server.close();
     for (const l of this.links.values()) l.close();
   }
 
@@ -134,13 +166,14 @@ export class Peers implements LinkStateListener {
   }
 
   private async dial(node: string, attempt: number): Promise<void> {
-    if (this.stopped || this.dialing.has(node)) return;
+    const addr = this.addresses.get(node);
+    // Stopped, already dialing, or no longer a peer (a reload removed it).
+    if (this.stopped || this.dialing.has(node) || !addr) return;
     const link = this.linkFor(node);
     if (link.isUp) return;
-    const addr = this.addresses.get(node)!;
     this.dialing.add(node);
     try {
-      const { socket, who } = await dialLink(this.options.security, addr.host, addr.port, this.options.localNode, node, this.options.handshakeTimeoutMs);
+      const { socket, who } = await dialLink(this.security, addr.host, addr.port, this.options.localNode, node, this.options.handshakeTimeoutMs);
       if (this.stopped) return void socket.destroy();
       const hs = this.open(socket, true, who, node);
       hs.conn.write(encodeJson(LinkOp.HELLO, link.hello()));
@@ -148,7 +181,7 @@ export class Peers implements LinkStateListener {
       this.dialing.delete(node);
     } catch (err) {
       this.dialing.delete(node);
-      if (this.stopped || link.isUp) return;
+      if (this.stopped || link.isUp || !this.addresses.has(node)) return;
       const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** attempt) * (0.5 + Math.random());
       this.options.logger.info('dial failed; retrying', { peer: node, reason: (err as Error).message, inMs: Math.round(delay) });
       setTimeout(() => void this.dial(node, attempt + 1), delay).unref();

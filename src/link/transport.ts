@@ -45,13 +45,20 @@ function certNames(cert: tls.PeerCertificate): string[] {
   return names;
 }
 
+/** A listening server, and how to give it new keys without dropping its connections. */
+export interface LinkServer {
+  server: net.Server;
+  /** New certificates or a new secret for the connections that come next (same mode). */
+  rotate(security: LinkSecurity): void;
+}
+
 /**
  * A listening server; `onSocket` gets each connection once it is authenticated.
  * `onRefused` is told about every connection that failed authentication.
  */
-export function createLinkServer(security: LinkSecurity, handshakeTimeoutMs: number, onSocket: (socket: net.Socket, who: PeerIdentity) => void, onRefused: (remote: string, why: string) => void): net.Server {
-  if (security.mode === 'plaintext') return net.createServer((s) => onSocket(s, { node: null }));
-  const psk = security.mode === 'secret' ? pskFrom(security.secret) : null;
+export function createLinkServer(security: LinkSecurity, handshakeTimeoutMs: number, onSocket: (socket: net.Socket, who: PeerIdentity) => void, onRefused: (remote: string, why: string) => void): LinkServer {
+  if (security.mode === 'plaintext') return { server: net.createServer((s) => onSocket(s, { node: null })), rotate: () => {} };
+  let psk = security.mode === 'secret' ? pskFrom(security.secret) : null;
   const options: tls.TlsOptions =
     security.mode === 'tls'
       ? { cert: security.cert, key: security.key, ca: security.ca, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2', ciphers: TLS_CIPHERS, honorCipherOrder: true, handshakeTimeout: handshakeTimeoutMs }
@@ -76,7 +83,11 @@ export function createLinkServer(security: LinkSecurity, handshakeTimeoutMs: num
     // With a listener for this event Node leaves the socket open (a handshake timeout included).
     socket.destroy();
   });
-  return server;
+  const rotate = (next: LinkSecurity) => {
+    if (next.mode === 'secret') psk = pskFrom(next.secret);
+    else if (next.mode === 'tls') server.setSecureContext({ cert: next.cert, key: next.key, ca: next.ca, minVersion: 'TLSv1.2', ciphers: TLS_CIPHERS, honorCipherOrder: true });
+  };
+  return { server, rotate };
 }
 
 /** With a PSK, the identity the client sent is its node name. */

@@ -45,6 +45,10 @@ export class Directory implements DirectoryExchange {
     this.setRemote(link.peer, snapshot.names);
   }
 
+  peerGone(link: Link): void {
+    if (this.remote.delete(link.peer)) this.epoch++;
+  }
+
   /** Every registered process. */
   slots(): IterableIterator<RegisteredProcess> {
     return this.instances.values();

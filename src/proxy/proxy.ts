@@ -10,7 +10,7 @@ import type { Server } from 'node:http';
 import { defaultOf } from '../contract/config.js';
 import { defaultNodeName, defaultSocketPath } from '../contract/defaults.js';
 import { ControlOp, PROTOCOL_VERSION, type ProcessHello } from '../contract/registration.js';
-import { ErrorCode, ProtocolVersionError, SlotlinkError } from '../errors.js';
+import { ConfigError, ErrorCode, ProtocolVersionError, SlotlinkError } from '../errors.js';
 import { Peers, type PeerAddress } from '../link/peers.js';
 import type { LinkSecurity } from '../link/transport.js';
 import { createLogger, type Logger } from '../log.js';
@@ -47,6 +47,12 @@ export interface ProxyOptions {
   links?: LinkConfig;
   /** Serve Prometheus metrics at http://HOST:PORT/metrics (port 0: any free port). */
   metrics?: { host: string; port: number };
+}
+
+/** What a running proxy can take on SIGHUP (its log level is its logger's). */
+export interface ProxyReload {
+  /** Peers and keys (undefined: the configuration has no links). */
+  links?: { peers: PeerAddress[]; security: LinkSecurity };
 }
 
 export interface LinkConfig {
@@ -95,6 +101,7 @@ export class Proxy implements RegistrationHandler<RegisteredProcess> {
   metricsPort: number | null = null;
   private metricsServer: Server | null = null;
   private readonly metricsAt: { host: string; port: number } | undefined;
+  private currentSecurity: LinkSecurity | null = null;
 
   constructor(options: ProxyOptions = {}) {
     this.node = checkName(options.node ?? defaultNodeName(), 'node name');
@@ -108,6 +115,7 @@ export class Proxy implements RegistrationHandler<RegisteredProcess> {
     this.server = new RegistrationServer({ path: this.socketPath, gid: options.socketGid, logger: this.log }, this);
     if (options.links) {
       const l = options.links;
+      this.currentSecurity = l.security;
       const heartbeatMs = l.heartbeatMs ?? defaultOf('heartbeatMs');
       this.peers = new Peers(
         {
@@ -239,6 +247,20 @@ export class Proxy implements RegistrationHandler<RegisteredProcess> {
     entry.mailbox.close(new SlotlinkError(ErrorCode.RECEIVER_GONE, `"${entry.address}" went away`));
     this.router.forget(entry);
     this.table.release(entry.id);
+  }
+
+  /**
+   * A reload: peers added and removed, keys rotated; the links to peers that
+   * stay keep their connection and session. Returns the peers added and removed.
+   */
+  reload(change: ProxyReload): { added: string[]; removed: string[] } {
+    if (!change.links) {
+      if (this.peers && this.peers.configured().length > 0) return this.peers.reconfigure([], this.currentSecurity!);
+      return { added: [], removed: [] };
+    }
+    if (!this.peers) throw new ConfigError('peer', 'this proxy was started without links; restart it to add peers');
+    this.currentSecurity = change.links.security;
+    return this.peers.reconfigure(change.links.peers, change.links.security);
   }
 
   /** Ready once every configured peer's link is up (a proxy with no peers is ready once it listens). */

@@ -1,0 +1,93 @@
+/**
+ * SIGHUP reloads the configuration file: peers added and removed, the shared secret
+ * rotated, the log level changed, without a new session for the peers that stay; a change
+ * to anything else is refused with a message naming the key, and the proxy goes on.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { startProxyProcess, type ProxyProcess } from '../../src/cli/proxy-process.js';
+import { requestStatus } from '../../src/client/registration.js';
+import type { ProxyStats } from '../../src/proxy/stats.js';
+import { startWorker, type Worker } from '../helpers/worker.js';
+
+const status = (p: ProxyProcess) => requestStatus(p.socket) as Promise<ProxyStats>;
+
+async function until(what: () => Promise<boolean>): Promise<void> {
+  while (!(await what())) await new Promise((r) => setTimeout(r, 20));
+}
+
+test('SIGHUP: peers added and removed, the secret rotated and the log level changed, live; other keys refused by name', { timeout: 90_000 }, async () => {
+  const dir = mkdtempSync(join(os.tmpdir(), 'slotlink-reload-'));
+  const secret = join(dir, 'secret');
+  writeFileSync(secret, randomBytes(32), { mode: 0o600 });
+  const config = join(dir, 'alpha.json');
+  const alphaConfig = (extra: Record<string, unknown>) => writeFileSync(config, JSON.stringify({ node: 'alpha', listen: '127.0.0.1:0', secretFile: secret, ...extra }));
+  const proxies: ProxyProcess[] = [];
+  const workers: Worker[] = [];
+  const hup = async (p: ProxyProcess, expect: string) => {
+    const seen = p.logs.filter((l) => l.includes(expect)).length;
+    p.child.kill('SIGHUP');
+    await until(async () => p.logs.filter((l) => l.includes(expect)).length > seen);
+    return p.logs.filter((l) => l.includes(expect)).at(-1)!;
+  };
+  try {
+    const beta = await startProxyProcess(join(dir, 'beta.sock'), ['--node', 'beta', '--listen', '127.0.0.1:0', '--secret-file', secret]);
+    proxies.push(beta);
+    alphaConfig({ peer: [] });
+    const alpha = await startProxyProcess(join(dir, 'alpha.sock'), ['--config', config]);
+    proxies.push(alpha);
+    assert.equal((await status(alpha)).links.length, 0);
+
+    // A peer added.
+    alphaConfig({ peer: [`beta=127.0.0.1:${beta.ready.linkPort}`] });
+    assert.match(await hup(alpha, 'configuration reloaded'), /"peersAdded":\["beta"\]/);
+    await until(async () => (await status(alpha)).links.some((l) => l.peer === 'beta' && l.status.state === 'up'));
+    const sink = await startWorker();
+    const src = await startWorker();
+    workers.push(sink, src);
+    await sink.call('connect', { socket: beta.socket, name: 'sink', echo: true });
+    await src.call('connect', { socket: alpha.socket, name: 'src' });
+    assert.equal((await src.call('request', { to: 'sink@beta', data: 'hello' })).reply, 'hello');
+
+    // A setting that cannot change while running: refused by name; nothing else changes.
+    alphaConfig({ peer: [`beta=127.0.0.1:${beta.ready.linkPort}`], maxSlots: 7 });
+    assert.match(await hup(alpha, 'configuration reload refused'), /"keys":\["maxSlots"\]/);
+    assert.equal((await src.call('request', { to: 'sink@beta', data: 'still' })).reply, 'still');
+
+    // The secret rotated on both: the link stays up in the same session; new connections need the new secret.
+    writeFileSync(secret, randomBytes(32), { mode: 0o600 });
+    alphaConfig({ peer: [`beta=127.0.0.1:${beta.ready.linkPort}`] });
+    await Promise.all([hup(alpha, 'configuration reloaded'), hup(beta, 'configuration reloaded')]);
+    const gamma = await startProxyProcess(join(dir, 'gamma.sock'), ['--node', 'gamma', '--peer', `beta=127.0.0.1:${beta.ready.linkPort}`, '--secret-file', secret]);
+    proxies.push(gamma);
+    await until(async () => (await status(gamma)).links.some((l) => l.status.state === 'up'));
+    const a = (await status(alpha)).links.find((l) => l.peer === 'beta')!;
+    assert.equal(a.status.state, 'up');
+    assert.equal(a.reconnects + a.peerRestarts, 0, 'the link that stayed kept its connection and session');
+    assert.equal((await src.call('request', { to: 'sink@beta', data: 'after rotation' })).reply, 'after rotation');
+
+    // The log level.
+    alphaConfig({ peer: [`beta=127.0.0.1:${beta.ready.linkPort}`], logLevel: 'warn' });
+    await hup(alpha, '"peersAdded":[]');
+    const quiet = await startWorker();
+    workers.push(quiet);
+    await quiet.call('connect', { socket: alpha.socket, name: 'unlogged' });
+    await until(async () => (await status(alpha)).slots.some((s) => s.name === 'unlogged'));
+    assert.ok(!alpha.logs.some((l) => l.includes('unlogged')), 'info lines are no longer written');
+
+    // The peer removed: its link closes and its names go.
+    alphaConfig({ peer: [], logLevel: 'info' });
+    assert.match(await hup(alpha, 'configuration reloaded'), /"peersRemoved":\["beta"\]/);
+    const after = await status(alpha);
+    assert.deepEqual(after.links.map((l) => l.peer), []);
+    assert.deepEqual(after.remoteDirectory, []);
+  } finally {
+    await Promise.all(workers.map((w) => w.kill()));
+    await Promise.all(proxies.map((p) => p.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
