@@ -2,9 +2,9 @@
  * deploy/slotlink.service is a valid unit (`systemd-analyze verify`, no warning either),
  * keeps its hardening baseline, and gives the proxy's drain time to finish on stop.
  *
- * verify checks that ExecStart exists, and /opt/slotlink/bin/slotlink is not installed
- * here, so it runs with --root on a directory holding the unit, an executable at the
- * ExecStart path, and a copy of the system's own units (the targets the unit is ordered
+ * verify checks that each Exec*= command exists, and /opt/slotlink/bin/slotlink is not
+ * installed here, so it runs with --root on a directory holding the unit, an executable at
+ * each Exec*= path, and a copy of the system's own units (the targets the unit is ordered
  * against); that a real install puts the command there is tested by
  * test/package/install-without-compiler.test.ts. Skipped where systemd-analyze is missing
  * (.ci/run installs it).
@@ -41,10 +41,11 @@ function section(name: string): Map<string, string[]> {
 test('systemd-analyze verify accepts the unit without a warning', { skip }, (t) => {
   const root = mkdtempSync(join(os.tmpdir(), 'slotlink-unit-'));
   t.after(() => rmSync(root, { recursive: true, force: true }));
-  const exec = /^ExecStart=(\S+)/m.exec(text)![1]!;
-  mkdirSync(join(root, dirname(exec)), { recursive: true });
-  writeFileSync(join(root, exec), '#!/bin/sh\n');
-  chmodSync(join(root, exec), 0o755);
+  for (const [, exec] of text.matchAll(/^Exec[A-Za-z]+=(\S+)/gm)) {
+    mkdirSync(join(root, dirname(exec!)), { recursive: true });
+    writeFileSync(join(root, exec!), '#!/bin/sh\n');
+    chmodSync(join(root, exec!), 0o755);
+  }
   const systemUnits = ['/usr/lib/systemd/system', '/lib/systemd/system'].find((d) => existsSync(join(d, 'multi-user.target')));
   assert.ok(systemUnits, "the system's units are installed beside systemd-analyze");
   cpSync(systemUnits, join(root, 'usr/lib/systemd/system'), { recursive: true });
@@ -99,6 +100,10 @@ test("on stop, systemd sends SIGTERM and waits longer than the proxy's drain", (
   const timeout = unit.get('TimeoutStopSec')?.[0];
   assert.match(timeout ?? '', /^\d+$/, 'TimeoutStopSec= in seconds');
   assert.ok(Number(timeout) > DRAIN_GRACE_S + 5, `TimeoutStopSec=${timeout} leaves the ${DRAIN_GRACE_S} s drain time to finish`);
+});
+
+test('systemctl reload sends the proxy SIGHUP (test/cli/reload.test.ts: what SIGHUP does)', () => {
+  assert.deepEqual(section('Service').get('ExecReload'), ['/bin/kill -HUP $MAINPID']);
 });
 
 test('MemoryDenyWriteExecute= must stay unset: node aborts under it', (t) => {
