@@ -13,13 +13,12 @@
  * TLS 1.3 and a shared secret, as in production, to show what encryption costs.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startProxyProcess, type ProxyProcess } from '../src/cli/proxy-process.js';
+import { Mesh, secretFlags } from '../src/cli/mesh.js';
 import { IpcChild } from '../src/util/ipc-child.js';
 import { fmt, median, percentile } from './stats.js';
 import { streamRate } from './stream-rate.js';
@@ -66,22 +65,14 @@ try {
   zmqOk = false;
   skipped.push('ZeroMQ (npm package zeromq not installed)');
 }
-writeFileSync(join(dir, 'secret'), randomBytes(32));
 /**
  * Two meshes of two proxies: plaintext, as the alternatives run (the like-for-like
  * comparison), and TLS 1.3 with a shared secret, as in production (what encryption costs).
  */
-const meshes = { plain: ['--insecure-plaintext'], tls: ['--secret-file', join(dir, 'secret')] };
-const proxies: ProxyProcess[] = [];
-const betaPorts: Record<string, number> = {};
-for (const [mesh, security] of Object.entries(meshes)) {
-  const beta = await startProxyProcess(join(dir, `beta-${mesh}.sock`), ['--node', 'beta', '--listen', '127.0.0.1:0', ...security]);
-  proxies.push(beta);
-  betaPorts[mesh] = JSON.parse(beta.logs.find((l) => l.includes('"proxy listening"'))!).linkPort;
-  const alpha = await startProxyProcess(join(dir, `alpha-${mesh}.sock`), ['--node', 'alpha', '--peer', `beta=127.0.0.1:${betaPorts[mesh]}`, ...security]);
-  proxies.push(alpha);
-  await alpha.waitForLog((l) => l.includes('"link up"'));
-}
+const meshes = { plain: () => ['--insecure-plaintext'], tls: secretFlags };
+const started: Record<string, Mesh> = {};
+for (const [name, security] of Object.entries(meshes)) started[name] = await Mesh.start({ security });
+const betaPorts = Object.fromEntries(Object.entries(started).map(([name, m]) => [name, m.betaPort]));
 const maxPairs = Math.max(...pairCounts);
 const senders: IpcChild[] = [];
 const receivers: IpcChild[] = [];
@@ -90,8 +81,8 @@ try {
     senders.push(await IpcChild.fork(PEER));
     receivers.push(await IpcChild.fork(PEER));
     for (const mesh of Object.keys(meshes)) {
-      await senders[i]!.call('connect', { socket: join(dir, `alpha-${mesh}.sock`), name: `s${i}`, via: mesh });
-      await receivers[i]!.call('connect', { socket: join(dir, `beta-${mesh}.sock`), name: `r${i}`, via: mesh });
+      await senders[i]!.call('connect', { socket: started[mesh]!.socket('alpha'), name: `s${i}`, via: mesh });
+      await receivers[i]!.call('connect', { socket: started[mesh]!.socket('beta'), name: `r${i}`, via: mesh });
     }
   }
   const ports = await Promise.all(receivers.map((r) => r.call('listen', {})));
@@ -252,7 +243,7 @@ try {
   await Promise.all([...senders, ...receivers].map((c) => c.call('close')));
 } finally {
   await Promise.all([...senders, ...receivers].map((c) => c.kill()));
-  await Promise.all(proxies.map((p) => p.stop()));
+  await Promise.all(Object.values(started).map((m) => m.close()));
   natsServer?.kill();
   rmSync(dir, { recursive: true, force: true });
 }
