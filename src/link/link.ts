@@ -12,14 +12,16 @@ import type { Logger } from '../log.js';
 import { RecordKind } from '../slot/record.js';
 import type { Pausable } from '../util/gate.js';
 import type { Connection, ConnectionOwner } from './connection.js';
-import { CREDIT_PER_MESSAGE } from './credit.js';
+import { CREDIT_PER_MESSAGE, type Waiting } from './credit.js';
 import { LINK_PROTOCOL_VERSION, LinkOp, encodeCredit, encodeJson, type DirectoryFrame, type LinkHello } from './frame.js';
 import type { DataFrame } from './frame-decoder.js';
 import { LinkState, type LinkCounters, type LinkOptions, type LinkStatus } from './link-state.js';
 import { Liveness, type LivenessOwner } from './liveness.js';
+import { PipeWindow } from './pipe-window.js';
 import { ReceiveCredits, type InCredit } from './receive-credit.js';
 import { SendCredits, type OutCredit } from './send-credit.js';
 import { Session } from './session.js';
+import { StreamScheduler, Verdict, type StreamWriter } from './stream-scheduler.js';
 
 export * from './link-state.js';
 
@@ -57,7 +59,7 @@ export interface LinkParts {
 }
 
 
-export class Link implements ConnectionOwner, LivenessOwner {
+export class Link implements ConnectionOwner, LivenessOwner, StreamWriter {
   status: LinkStatus = { state: LinkState.CONNECTING, since: Date.now() };
   conn: Connection | null = null;
   /** Last directory snapshot from the peer (null until one arrives). */
@@ -67,6 +69,10 @@ export class Link implements ConnectionOwner, LivenessOwner {
   private readonly sendCredits: SendCredits;
   private readonly receiveCredits: ReceiveCredits;
   private readonly liveness: Liveness;
+  /** What waits to leave, and which goes next. */
+  private readonly scheduler = new StreamScheduler(this.counters);
+  /** How much may be written and not yet acknowledged. */
+  private readonly pipe: PipeWindow;
   private flushScheduled = false;
   private readonly log: Logger;
 
@@ -76,6 +82,7 @@ export class Link implements ConnectionOwner, LivenessOwner {
     this.sendCredits = new SendCredits(options.maxUnackedBytes);
     this.receiveCredits = new ReceiveCredits(options.creditWindow, options.maxUnackedBytes, () => this.scheduleFlush());
     this.liveness = new Liveness(this, options.unreachableAfterMs);
+    this.pipe = new PipeWindow(options.maxUnackedBytes);
     this.liveness.away();
   }
 
@@ -124,11 +131,18 @@ export class Link implements ConnectionOwner, LivenessOwner {
     return { out: this.sendCredits.size, in: this.receiveCredits.size };
   }
 
-  /** Payload bytes held here waiting for credit. */
+  /** Messages, and their payload bytes, waiting in this link's streams (for their turn, room on the link, or credit). */
+  get waitingMessages(): number {
+    return this.scheduler.queuedMessages;
+  }
+
   get waitingBytes(): number {
-    let n = 0;
-    for (const c of this.sendCredits.all()) n += c.waitingBytes;
-    return n;
+    return this.scheduler.queuedBytes;
+  }
+
+  /** Bytes the link lets be written and not yet acknowledged now (pipe-window.ts). */
+  get pipeBytes(): number {
+    return this.pipe.limit;
   }
 
   // ---- sending ----
@@ -139,40 +153,45 @@ export class Link implements ConnectionOwner, LivenessOwner {
   }
 
   /**
-   * Sends `payload[start, end)` to destination `credit.key` on the peer, or holds it until
-   * there is credit, pausing `src` (where it came from) meanwhile. `onSent` runs once it is
-   * written to the link.
+   * Sends `payload[start, end)` to destination `credit.key` on the peer: at once when nothing
+   * waits and the link has room and credit, else into its stream (source to destination),
+   * from which the scheduler lets it leave in turn; `src` (where it came from) is paused
+   * while that stream is full. `onSent` runs once it is written to the link.
    */
   send(credit: OutCredit, from: Uint8Array, src: Pausable | null, kind: RecordKind, requestId: number, payload: Uint8Array, start: number, end: number, onSent: (() => void) | null = null): void {
     const c = this.sendCredits.current(credit);
-    if (c.waiting.length === 0 && this.sendCredits.allows(c, end - start)) {
-      this.write(c, from, kind, requestId, payload, start, end);
+    if (this.scheduler.idle && this.hasRoom(end - start) && this.sendCredits.allows(c, end - start)) {
+      this.writeMessage(c, from, kind, requestId, payload, start, end);
       onSent?.();
       return;
     }
-    c.waiting.push({ from, src, kind, requestId, payload, start, end, onSent });
-    if (src && c.blocked.hold(src)) this.counters.creditStalls++;
+    this.scheduler.enqueue(c, { from, src, kind, requestId, payload, start, end, onSent }, src);
+    this.scheduleFlush();
   }
 
-  private write(credit: OutCredit, from: Uint8Array, kind: RecordKind, requestId: number, payload: Uint8Array, start: number, end: number): void {
+  // ---- the scheduler's view (StreamWriter) ----
+
+  check(credit: OutCredit, m: Waiting): Verdict {
+    if (!this.hasRoom(m.end - m.start)) return Verdict.NO_ROOM;
+    return this.sendCredits.allows(credit, m.end - m.start) ? Verdict.GO : Verdict.NO_CREDIT;
+  }
+
+  write(credit: OutCredit, m: Waiting): void {
+    this.writeMessage(credit, m.from, m.kind, m.requestId, m.payload, m.start, m.end);
+  }
+
+  /** The link is up and what is written and not yet acknowledged leaves room for `payloadBytes` more. */
+  private hasRoom(payloadBytes: number): boolean {
+    return this.isUp && this.pipe.allows(this.session.unackedBytes, payloadBytes);
+  }
+
+  private writeMessage(credit: OutCredit, from: Uint8Array, kind: RecordKind, requestId: number, payload: Uint8Array, start: number, end: number): void {
     const offset = credit.sent;
     this.sendCredits.wrote(credit, end - start, from, kind);
     this.counters.bytesOut += end - start;
     this.counters.messagesOut++;
     this.session.append(from, credit.key, kind, requestId, payload, start, end, offset);
     this.scheduleFlush();
-  }
-
-  /** Sends what waits for credit, as far as credit allows; its sources go on once it is all sent. */
-  private drainWaiting(credit: OutCredit): void {
-    while (credit.waiting.length > 0) {
-      const w = credit.waiting[0]!;
-      if (!this.sendCredits.allows(credit, w.end - w.start)) return;
-      credit.waiting.shift();
-      this.write(credit, w.from, w.kind, w.requestId, w.payload, w.start, w.end);
-      w.onSent?.();
-    }
-    credit.blocked.open();
   }
 
   /**
@@ -190,9 +209,11 @@ export class Link implements ConnectionOwner, LivenessOwner {
     this.flushScheduled = false;
     // While the link is down, frames stay in the session and grants stay due; adopt() resends them.
     if (!this.isUp) return;
+    this.scheduler.run(this);
     const conn = this.conn!;
     conn.cork();
     for (const bytes of this.session.outgoing()) conn.write(bytes);
+    this.pipe.wrote(this.session.lastSeq, performance.now());
     for (const [key, limit] of this.receiveCredits.takeGrants()) conn.write(encodeCredit(Buffer.from(key, 'latin1'), limit));
     conn.uncork();
   }
@@ -212,14 +233,16 @@ export class Link implements ConnectionOwner, LivenessOwner {
   }
 
   ack(seq: number): void {
-    this.session.ack(seq);
+    this.pipe.acked(seq, this.session.ack(seq), performance.now());
+    if (!this.scheduler.idle) this.scheduleFlush();
   }
 
   credit(key: Buffer, limit: number): void {
     const c = this.sendCredits.grant(key.toString('latin1'), limit);
-    if (c) this.drainWaiting(c);
+    if (c) this.scheduler.unpark(c);
     // Units confirmed on one destination may let others go that waited for the peer's limit.
-    for (const w of this.sendCredits.takeWaitingForPeer()) this.drainWaiting(w);
+    for (const w of this.sendCredits.takeWaitingForPeer()) this.scheduler.unpark(w);
+    if (!this.scheduler.idle) this.scheduleFlush();
   }
 
   wanted(key: Buffer, sent: number): void {
@@ -298,6 +321,7 @@ export class Link implements ConnectionOwner, LivenessOwner {
     if (restarted) this.peerRestarted(peer.incarnation);
     // Each side sends within what the other allows (a new session's ledgers take the peer's window).
     this.sendCredits.start(peer.creditWindow, peer.maxUnackedBytes, this.options.maxUnackedBytes);
+    this.pipe.restart();
     let resentFrames = 0;
     for (const b of resend) {
       resentFrames += countFrames(b);
@@ -313,10 +337,10 @@ export class Link implements ConnectionOwner, LivenessOwner {
     // not yet known to be consumed, ask for the current grant (after the resent frames, so
     // the peer has received everything the offset counts).
     for (const c of this.sendCredits.all()) if (c.outstanding) conn.write(encodeCredit(c.key, c.sent, LinkOp.WANTED));
+    this.sendCredits.takeWaitingForPeer();
+    this.scheduler.unparkAll();
     this.flush();
     this.announce(this.parts.directory.localSnapshot());
-    for (const c of this.sendCredits.takeWaitingForPeer()) this.drainWaiting(c);
-    for (const c of this.sendCredits.all()) if (c.waiting.length > 0) this.drainWaiting(c);
     this.log.info('link up', { remote: conn.remote, outbound: conn.outbound, resentFrames, delivered: this.session.delivered });
   }
 
@@ -362,13 +386,11 @@ export class Link implements ConnectionOwner, LivenessOwner {
         this.parts.session.failBack(u.from, dst, u.sends, error);
         failed += u.sends;
       }
-      for (const w of c.waiting) {
+      for (const w of this.scheduler.drop(c)) {
         if (w.kind !== RecordKind.SEND) continue;
         this.parts.session.failBack(w.from, dst, 1, error);
         failed++;
       }
-      c.waiting.length = 0;
-      c.blocked.open();
     }
     this.peerDirectory = null;
     this.receiveCredits.reset();

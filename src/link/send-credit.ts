@@ -4,9 +4,8 @@
  * A ledger also remembers which of its SENDs are not yet known to be consumed, so that if
  * the peer restarts their senders hear it instead of losing them silently.
  */
-import { MAX_OUTSTANDING_KEYS, Sweeper, creditCost, type Waiting } from './credit.js';
+import { MAX_OUTSTANDING_KEYS, Sweeper, creditCost } from './credit.js';
 import { LinkProtocolError } from '../errors.js';
-import { Gate } from '../util/gate.js';
 import { RecordKind } from '../slot/record.js';
 
 /** SENDs from one source, up to a credit offset: what a peer restart would fail back. */
@@ -22,9 +21,8 @@ export class OutCredit {
   sent = 0;
   /** The receiver's last grant: units it allows up to. */
   limit: number;
-  readonly waiting: Waiting[] = [];
-  /** Where sources wait until this destination has credit again. */
-  readonly blocked = new Gate();
+  /** Messages to this destination waiting in the link's streams (stream-scheduler.ts). */
+  queuedMessages = 0;
   /** Set once the ledger is dropped: whoever still holds it must ask the link for the current one. */
   forgotten = false;
   private readonly unconfirmed: Unconfirmed[] = [];
@@ -85,14 +83,7 @@ export class OutCredit {
 
   /** Nothing in flight, nothing waiting: the ledger may be forgotten. */
   get settled(): boolean {
-    return !this.outstanding && this.waiting.length === 0 && this.blocked.waiting === 0;
-  }
-
-  /** Payload bytes waiting here for credit. */
-  get waitingBytes(): number {
-    let n = 0;
-    for (const w of this.waiting) n += w.end - w.start;
-    return n;
+    return !this.outstanding && this.queuedMessages === 0;
   }
 }
 

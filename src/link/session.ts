@@ -29,6 +29,11 @@ export class Session {
     return this.resend.bytes;
   }
 
+  /** The sequence number of the last DATA frame begun. */
+  get lastSeq(): number {
+    return this.sendSeq;
+  }
+
   /** Adds a message to the outgoing stream (a new frame, or the open run's). */
   append(from: Uint8Array, dst: Uint8Array, kind: RecordKind, requestId: number, payload: Uint8Array, start: number, end: number, offset: number): void {
     if (this.resend.append(from, dst, kind, requestId, payload, start, end, this.sendSeq + 1, offset)) this.sendSeq++;
@@ -55,9 +60,12 @@ export class Session {
     this.delivered = seq;
   }
 
-  ack(seq: number): void {
+  /** The peer has frames up to `seq`; returns the bytes that frees. */
+  ack(seq: number): number {
     if (seq > this.sendSeq) throw new SlotlinkError(ErrorCode.LINK_PROTOCOL, `ACK frame: sequence ${seq} was never sent (last sent ${this.sendSeq})`);
+    const before = this.resend.bytes;
     this.resend.ack(seq);
+    return before - this.resend.bytes;
   }
 
   /**

@@ -183,7 +183,7 @@ export class Proxy implements RegistrationHandler<RegisteredProcess> {
         onMessage: (m) => this.router.route(entry, m),
         onFailure: (err) => this.evict(entry, err, 'warn'),
         onDrained: () => this.router.drained(entry),
-      });
+      }, true); // many sources feed one process: they take turns (send-queue.ts)
       // Start reading first: the proxy has said it sleeps before the process gets its slot.
       entry.mailbox.start(true);
       try {

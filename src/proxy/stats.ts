@@ -47,6 +47,11 @@ export interface LinkStats extends LinkCounters {
   unconfirmedUnits: number;
   /** Credit units received from the peer and not yet in local slots (or answered). */
   heldUnits: number;
+  /** Messages and payload bytes waiting in the link's streams to leave (for their turn, room or credit). */
+  waitingMessages: number;
+  waitingBytes: number;
+  /** Bytes the link lets be written and not yet acknowledged now (its pipe window). */
+  pipeBytes: number;
   /** Destinations tracked for credit, towards the peer and from it. */
   creditLedgers: { out: number; in: number };
   /** PINGs left unanswered because the peer was not reading what this side wrote. */
@@ -68,6 +73,9 @@ export function linkStats(l: Link, connectionsRefused: number): LinkStats {
     unackedBytes: l.unackedBytes,
     unconfirmedUnits: l.unconfirmedUnits,
     heldUnits: l.heldUnits,
+    waitingMessages: l.waitingMessages,
+    waitingBytes: l.waitingBytes,
+    pipeBytes: l.pipeBytes,
     creditLedgers: l.ledgers,
     pongsSkipped: l.pongsSkipped,
     connectionsRefused,

@@ -10,6 +10,7 @@ import { copyBytes } from '../util/bytes.js';
 import { NO_ROOM } from './cell-writer.js';
 import type { MessageView, RecordKind } from './record.js';
 import { RecordReader } from './record-reader.js';
+import { SendQueue, type Pending } from './send-queue.js';
 import type { Slot } from './slot.js';
 
 export interface MailboxHandler {
@@ -49,22 +50,6 @@ export interface MailboxCounters {
   sleeps: number;
 }
 
-/** A message accepted by enqueue() and not yet (all) in the slot. */
-export interface Pending {
-  kind: RecordKind;
-  address: Uint8Array;
-  requestId: number;
-  /** The message is source[start, end); offset is how far it has been written. */
-  source: Uint8Array;
-  start: number;
-  end: number;
-  offset: number;
-  /** Runs once the whole message is in the slot. */
-  done: (() => void) | null;
-  /** Runs instead of `done` when the mailbox closes before the message is in the slot. */
-  abandoned: ((reason: SlotlinkError) => void) | null;
-}
-
 /** Someone waiting for room in the slot. */
 interface SpaceWaiter {
   resolve: () => void;
@@ -78,9 +63,8 @@ export class Mailbox {
   readonly counters: MailboxCounters = { messagesIn: 0, bytesIn: 0, messagesOut: 0, bytesOut: 0, writerWaits: 0, sleeps: 0 };
   /** Bytes accepted by enqueue() and not yet in the slot. */
   pendingBytes = 0;
-  private queue: Pending[] = [];
+  private readonly queue: SendQueue;
   private spaceWaiters: SpaceWaiter[] = [];
-  private head = 0;
   private waitingForSpace = false;
   private readPaused = false;
   private flushScheduled = false;
@@ -90,8 +74,13 @@ export class Mailbox {
   private failure: SlotlinkError | null = null;
   private readonly records: RecordReader;
 
-  constructor(readonly slot: Slot, private readonly handler: MailboxHandler) {
+  /**
+   * `fairAcrossSources`: what waits for room takes turns by its records' address (the
+   * proxy's side, where the address is the sender); else it goes in the order sent.
+   */
+  constructor(readonly slot: Slot, private readonly handler: MailboxHandler, fairAcrossSources = false) {
     this.records = new RecordReader(slot.layout.maxMessageBytes);
+    this.queue = new SendQueue(fairAcrossSources);
   }
 
   /** Starts watching the doorbell and reads anything already waiting. */
@@ -121,7 +110,7 @@ export class Mailbox {
 
   /** Whether anything is queued behind the slot. */
   get backlogged(): boolean {
-    return this.head < this.queue.length;
+    return !this.queue.empty;
   }
 
   /**
@@ -224,9 +213,7 @@ export class Mailbox {
     this.closed = true;
     this.closeReason = reason;
     this.slot.close();
-    const left = this.queue.slice(this.head);
-    this.queue = [];
-    this.head = 0;
+    const left = this.queue.takeAll();
     this.pendingBytes = 0;
     for (const p of left) p.abandoned?.(reason);
     for (const w of this.spaceWaiters.splice(0)) w.reject(reason);
@@ -293,8 +280,7 @@ export class Mailbox {
   /** Writes queued messages into the slot until it is full or the queue is empty. */
   private write(): void {
     const writer = this.slot.writer;
-    while (this.head < this.queue.length) {
-      const p = this.queue[this.head]!;
+    for (let p = this.queue.peek(); p; p = this.queue.peek()) {
       const reached = writer.writeMessage(p.kind, p.address, p.requestId, p.source, p.start, p.end, p.offset);
       if (reached !== NO_ROOM) {
         this.pendingBytes -= reached - p.offset;
@@ -309,12 +295,10 @@ export class Mailbox {
         }
         continue;
       }
-      this.queue[this.head++] = undefined as unknown as Pending;
+      this.queue.shift();
       this.count(p.end - p.start);
       p.done?.();
     }
-    this.queue.length = 0;
-    this.head = 0;
     this.scheduleFlush();
     if (this.spaceWaiters.length > 0) {
       if (!writer.hasSpace() && writer.waitForSpace()) {

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { creditCost } from '../../src/link/credit.js';
-import { LINK_PROTOCOL_VERSION, LinkOp, dataHeaderBytes, encodeJson, writeDataHeader, writeDataMessage, DATA_MESSAGE_HEADER, type LinkHello } from '../../src/link/frame.js';
+import { LINK_PROTOCOL_VERSION, LinkOp, dataHeaderBytes, encodeAck, encodeJson, writeDataHeader, writeDataMessage, DATA_MESSAGE_HEADER, type LinkHello } from '../../src/link/frame.js';
 import { FrameDecoder } from '../../src/link/frame-decoder.js';
 import type { RecordKind } from '../../src/slot/record.js';
 
@@ -24,6 +24,10 @@ export class FakePeer {
   readonly grants = new Map<string, number>();
   readonly errors: Array<{ code?: string; message?: string }> = [];
   acked = 0;
+  /** This peer's incarnation, as its HELLO said. */
+  incarnation = '';
+  /** Highest DATA sequence number received from the proxy. */
+  lastSeq = 0;
   closed: Promise<void>;
   peerHello: LinkHello | null = null;
   private seq = 0;
@@ -37,6 +41,7 @@ export class FakePeer {
     this.closed = new Promise((resolve) => this.socket.on('close', () => resolve()));
     const decoder = new FrameDecoder(1 << 26, {
       data: (f) => {
+        this.lastSeq = Math.max(this.lastSeq, f.seq);
         while (f.next()) {
           this.received.push({
             kind: f.kind,
@@ -69,19 +74,19 @@ export class FakePeer {
       p.socket.once('connect', resolve);
       p.socket.once('error', reject);
     });
-    p.write(
-      encodeJson(LinkOp.HELLO, {
-        version: LINK_PROTOCOL_VERSION,
-        node,
-        incarnation: randomBytes(8).toString('hex'),
-        peerIncarnation: null,
-        delivered: 0,
-        creditWindow: 1 << 20,
-        maxUnackedBytes: 1 << 26,
-        maxMessageBytes: 1 << 24,
-        ...hello,
-      }),
-    );
+    const mine: LinkHello = {
+      version: LINK_PROTOCOL_VERSION,
+      node,
+      incarnation: randomBytes(8).toString('hex'),
+      peerIncarnation: null,
+      delivered: 0,
+      creditWindow: 1 << 20,
+      maxUnackedBytes: 1 << 26,
+      maxMessageBytes: 1 << 24,
+      ...hello,
+    };
+    p.incarnation = mine.incarnation;
+    p.write(encodeJson(LinkOp.HELLO, mine));
     await p.until(() => p.peerHello !== null);
     return p;
   }
@@ -118,6 +123,16 @@ export class FakePeer {
     }
     this.offsets.set(dst, offset + units);
     this.write(out);
+  }
+
+  /** Says to the proxy that every DATA frame received so far is taken (an ACK). */
+  ackAll(): void {
+    this.write(encodeAck(this.lastSeq));
+  }
+
+  /** Announces names as registered on this peer (a DIRECTORY frame for its session). */
+  announce(names: string[], version = 1): void {
+    this.write(encodeJson(LinkOp.DIRECTORY, { incarnation: this.incarnation, version, names: names.map((name) => ({ name, group: false, members: 1 })) }));
   }
 
   write(bytes: Buffer): void {
