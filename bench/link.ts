@@ -12,7 +12,6 @@
  * slotlink runs twice: plaintext, as the alternatives do (the ratios compare these), and with
  * TLS 1.3 and a shared secret, as in production, to show what encryption costs.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +19,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Mesh, secretFlags } from '../src/cli/mesh.js';
 import { IpcChild } from '../src/util/ipc-child.js';
+import { atMost, inTurn as turn, mdRow as line, startAlternatives, targetLine, type Target } from './alternatives.js';
 import { fmt, median, percentile } from './stats.js';
 import { streamRate } from './stream-rate.js';
 import { acceptedConnections, settledConnections } from '../src/util/tcp-connections.js';
@@ -43,28 +43,11 @@ const rttN = Number(values.rtt ?? (quick ? 200 : 2000));
 const PEER = fileURLToPath(new URL('./peer.js', import.meta.url));
 
 const dir = mkdtempSync(join(os.tmpdir(), 'slotlink-linkbench-'));
-const skipped: string[] = [];
-let natsServer: ChildProcess | null = null;
-let natsUrl: string | null = null;
-let natsPort = 0;
-if (spawnSync('nats-server', ['--version']).status === 0) {
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  natsServer = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
-  await new Promise<void>((resolve, reject) => {
-    let log = '';
-    natsServer!.stderr!.on('data', (d: Buffer) => ((log += d), log.includes('Server is ready') && resolve()));
-    natsServer!.once('exit', () => reject(new Error(`nats-server exited: ${log}`)));
-  });
-  natsUrl = `nats://127.0.0.1:${port}`;
-  natsPort = port;
-} else skipped.push('NATS (no nats-server on PATH: apt-get install nats-server)');
-let zmqOk = true;
-try {
-  await import('zeromq');
-} catch {
-  zmqOk = false;
-  skipped.push('ZeroMQ (npm package zeromq not installed)');
-}
+const alternatives = await startAlternatives();
+const { skipped } = alternatives;
+const natsUrl = alternatives.nats?.url ?? null;
+const natsPort = alternatives.nats?.port ?? 0;
+const zmqOk = alternatives.zmq;
 /**
  * Two meshes of two proxies: plaintext, as the alternatives run (the like-for-like
  * comparison), and TLS 1.3 with a shared secret, as in production (what encryption costs).
@@ -175,7 +158,7 @@ try {
     add(`${what}, p99 (µs)`, key, percentile(rtts, 0.99));
   };
   /** Each run starts with a different contender, so none always runs first or last. */
-  const inTurn = (run: number) => contenders.map((_, i) => contenders[(i + run) % contenders.length]!);
+  const inTurn = (run: number) => turn(contenders, run);
   const localHop = { slotlink: () => senders[0]!.call('slotlinkRtt', { to: '~proxy', n: rttN, size: 64, via: 'plain' }), unix: async () => (await senders[0]!.call('dial', unixListener), senders[0]!.call('socketRtt', { n: rttN, size: 64 })) };
 
   // Warm up every contender (JIT, connections, buffers) before anything is measured.
@@ -215,11 +198,19 @@ try {
   for (const c of contenders) add(`connections for ${P} senders × ${P} receivers`, c.key, connections[c.key]!);
 
   const result = [...rows].map(([what, r]) => ({ what, ...Object.fromEntries(Object.entries(r).map(([k, v]) => [k, median(v!)])) })) as Array<{ what: string } & Partial<Record<Key, number>>>;
-  if (values.json) process.stdout.write(JSON.stringify({ runs, pairs: pairCounts, result, connections, skipped }, null, 2) + '\n');
+  // Issue 10's goal for the local hop, judged on this run's medians.
+  const hop = result.find((r) => r.what === 'local hop round trip, median (µs)');
+  const targets: Target[] = [
+    {
+      target: 'idle local hop (Node process → its proxy → back) median ≤ 0.5 × a Node Unix-socket ping-pong (issue 10)',
+      met: atMost(hop?.slotlink, hop?.direct === undefined ? undefined : 0.5 * hop.direct),
+      figures: hop?.slotlink === undefined || hop.direct === undefined ? 'not measured' : `${hop.slotlink.toFixed(1)} µs vs ${hop.direct.toFixed(1)} µs: ${(hop.slotlink / hop.direct).toFixed(2)}× the Unix socket's`,
+    },
+  ];
+  if (values.json) process.stdout.write(JSON.stringify({ runs, pairs: pairCounts, result, connections, targets, skipped }, null, 2) + '\n');
   else {
     const figures = contenders;
     const alts = contenders.filter((c) => !c.key.startsWith('slotlink'));
-    const line = (cells: string[]) => '| ' + cells.join(' | ') + ' |';
     const higherIsBetter = (what: string) => what.includes('msg/s');
     const ratio = (what: string, sl: number | undefined, alt: number | undefined) => (alt === undefined || sl === undefined ? '-' : `${(higherIsBetter(what) ? sl / alt : alt / sl).toFixed(2)}×`);
     const cell = (v: number | undefined, what: string) => (v === undefined ? '-' : what.startsWith('connections') ? String(v) : fmt(v));
@@ -236,6 +227,9 @@ try {
         'direct socket: a TCP connection per pair (64 KiB writes) across hosts; a Unix socket between two processes for the local hop.',
         'local hop: slotlink = a process and its own proxy (a request to "~proxy"); direct socket = two processes ping-ponging over a Unix socket.',
         `connections: established TCP connections counted in /proc/net/tcp once every sender has reached every receiver; NATS needs one per process (P+M), direct sockets and ZeroMQ one per pair (P×M), slotlink one per pair of hosts.`,
+        '',
+        'targets:',
+        ...targets.map(targetLine),
         ...(skipped.length ? ['', `skipped: ${skipped.join('; ')}`] : []),
       ].join('\n') + '\n',
     );
@@ -244,7 +238,7 @@ try {
 } finally {
   await Promise.all([...senders, ...receivers].map((c) => c.kill()));
   await Promise.all(Object.values(started).map((m) => m.close()));
-  natsServer?.kill();
+  alternatives.stop();
   rmSync(dir, { recursive: true, force: true });
 }
 }

@@ -29,7 +29,7 @@ const expected: Array<{ about: RegExp; prints: RegExp[] }> = [
   { about: /--name inventory/, prints: [/^count\?$/m, /@alpha restock 12$/m, /beta.*up/] },
   { about: /openssl req -x509/, prints: [/^over mutual TLS$/m] },
   { about: /--config/, prints: [/^slotlink_slots\{node="beta"\} \d+$/m] },
-  { about: /slotlink bench --quick/, prints: [/^\{/m, /slotlink top — /, /\| measure \| slotlink \|/] },
+  { about: /slotlink bench --quick/, prints: [/^\{/m, /slotlink top — /, /\| measure \| slotlink \|/, /\| contender \| bulk size \| responder \|/] },
 ];
 
 test('the first README block is what .ci/run runs: install and demo, then the tests', () => {

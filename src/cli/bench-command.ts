@@ -5,34 +5,79 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { UsageError, intFlag, type Command } from './args.js';
 
+/** The workloads, each a program of its own in bench/ (compiled beside src/: dist/bench/). */
+const WORKLOADS = { link: 'link.js', loaded: 'loaded-requests.js' } as const;
+type Workload = keyof typeof WORKLOADS;
+
 export const benchCommand: Command = {
   name: 'bench',
   summary: 'compare slotlink with direct TCP, NATS and ZeroMQ on this machine',
-  usage: `Usage: slotlink bench [--quick] [--pairs 1,4,16] [--runs N] [--messages N] [--json]
+  usage: `Usage: slotlink bench [--workload all|link|loaded] [--quick] [--runs N] [--json]
+                     [--pairs 1,4,16] [--messages N] [--requests N]
 
-Starts two linked proxies ("alpha" and "beta", TLS 1.3 with a fresh secret), P sender
-processes on alpha and P receivers on beta, and measures, with the same processes for every
-contender: aggregate throughput at 64 B and 4 KiB for each pair count, request round trips
-(median and p99), and the connections each approach needs. Contenders: slotlink, a direct
-TCP connection per pair, NATS through a local nats-server (apt-get install nats-server) and
-ZeroMQ (npm zeromq). A missing alternative is reported as skipped. Prints one table with the
-ratio slotlink / alternative, or JSON with --json. --quick: small sizes, 1 run, 1 and 4 pairs.
+Starts two linked proxies ("alpha" and "beta") and worker processes on each, and measures
+every contender with the same processes: slotlink, a direct TCP connection per pair, NATS
+through a local nats-server (apt-get install nats-server) and ZeroMQ (npm zeromq). A missing
+alternative is reported as skipped. Medians over --runs runs (default 3). Two workloads, both
+by default (--workload all), one after the other:
+
+  link     P senders on alpha, P receivers on beta (--pairs, default 1,4,16): aggregate
+           throughput at 64 B and 4 KiB (--messages per measurement, default 1000000), request
+           round trips (median and p99), the local hop (a process, its proxy, back) next to a
+           Unix-socket ping-pong, and the connections each approach needs. slotlink runs
+           plaintext like the others, and again with TLS 1.3 and a shared secret.
+  loaded   requests under load: two bulk pairs stream alpha -> beta as fast as flow control
+           allows while a separate pair does one 64 B request every millisecond (--requests
+           per loaded phase, default 3000); round-trip p50 idle and loaded, p99 loaded, and
+           bulk msg/s while loaded, for 64 B and 4 KiB bulk, with a separate responder and
+           with a responder that also receives a bulk stream. Plaintext for all.
+
+Each prints a markdown table with ratios and the targets of issue 10, judged on the same
+run (met / not met). --json: JSON instead ({ link, loaded } with --workload all).
+--quick: small sizes, 1 run, 1 and 4 pairs, 300 requests per loaded phase (under a minute).
 Scripts with more workloads are in bench/ (see docs/benchmarks.md).`,
-  options: { quick: { type: 'boolean' }, pairs: { type: 'string' }, runs: { type: 'string' }, messages: { type: 'string' }, json: { type: 'boolean' } },
+  options: {
+    workload: { type: 'string' },
+    quick: { type: 'boolean' },
+    pairs: { type: 'string' },
+    runs: { type: 'string' },
+    messages: { type: 'string' },
+    requests: { type: 'string' },
+    json: { type: 'boolean' },
+  },
   async run(v) {
+    const workload = String(v.workload ?? 'all');
+    if (workload !== 'all' && !(workload in WORKLOADS)) throw new UsageError(`--workload expects all, link or loaded, got ${JSON.stringify(v.workload)}`);
+    const workloads = (workload === 'all' ? Object.keys(WORKLOADS) : [workload]) as Workload[];
     if (v.pairs !== undefined && !/^\d+(,\d+)*$/.test(String(v.pairs))) throw new UsageError(`--pairs expects numbers separated by commas, got ${JSON.stringify(v.pairs)}`);
     if (v.runs !== undefined) intFlag(v, 'runs', 1, 1, 100);
     if (v.messages !== undefined) intFlag(v, 'messages', 1, 100);
-    // The benchmark is a program of its own in bench/ (compiled beside src/: dist/bench/link.js);
-    // the CLI runs it rather than loading it, so nothing it needs (NATS, ZeroMQ) is the CLI's.
-    const script = fileURLToPath(new URL('../../bench/link.js', import.meta.url));
-    if (!existsSync(script)) throw new UsageError(`the benchmark is not part of this installation (${script}): run it from a checkout of slotlink (npm ci && npx slotlink bench)`);
-    const args: string[] = [];
-    for (const key of ['quick', 'json'] as const) if (v[key] === true) args.push(`--${key}`);
-    for (const key of ['pairs', 'runs', 'messages'] as const) if (v[key] !== undefined) args.push(`--${key}`, String(v[key]));
-    const child = spawn(process.execPath, [script, ...args], { stdio: 'inherit' });
-    const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
-    if (signal) throw new Error(`the benchmark ended on ${signal}`);
-    return code ?? 1;
+    if (v.requests !== undefined) intFlag(v, 'requests', 1, 20);
+    for (const [flag, only] of [['pairs', 'link'], ['messages', 'link'], ['requests', 'loaded']] as const)
+      if (v[flag] !== undefined && !workloads.includes(only)) throw new UsageError(`--${flag} applies to the ${only} workload, not to --workload ${workload}`);
+    // The CLI runs each benchmark as a program rather than loading it, so nothing it needs
+    // (NATS, ZeroMQ) is the CLI's.
+    const scripts = workloads.map((w) => fileURLToPath(new URL(`../../bench/${WORKLOADS[w]}`, import.meta.url)));
+    for (const script of scripts)
+      if (!existsSync(script)) throw new UsageError(`the benchmark is not part of this installation (${script}): run it from a checkout of slotlink (npm ci && npx slotlink bench)`);
+    const flags: Record<Workload, readonly string[]> = { link: ['pairs', 'messages'], loaded: ['requests'] };
+    const json: Partial<Record<Workload, unknown>> = {};
+    for (const [i, w] of workloads.entries()) {
+      const args: string[] = [];
+      for (const key of ['quick', 'json'] as const) if (v[key] === true) args.push(`--${key}`);
+      for (const key of ['runs', ...flags[w]]) if (v[key] !== undefined) args.push(`--${key}`, String(v[key]));
+      // With one workload its JSON passes straight through; with both they are combined.
+      const collect = v.json === true && workloads.length > 1;
+      if (i > 0 && !collect) process.stdout.write('\n');
+      const child = spawn(process.execPath, [scripts[i]!, ...args], { stdio: ['ignore', collect ? 'pipe' : 'inherit', 'inherit'] });
+      let out = '';
+      child.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d));
+      const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+      if (signal) throw new Error(`the ${w} benchmark ended on ${signal}`);
+      if (code !== 0) return code ?? 1;
+      if (collect) json[w] = JSON.parse(out);
+    }
+    if (v.json === true && workloads.length > 1) process.stdout.write(JSON.stringify(json, null, 2) + '\n');
+    return 0;
   },
 };

@@ -6,9 +6,10 @@
 import { fileURLToPath } from 'node:url';
 import { IpcChild } from '../util/ipc-child.js';
 import { intFlag, type Command } from './args.js';
+import type { DemoConfig, DemoRole } from './demo-worker.js';
 import { Mesh } from './mesh.js';
 
-interface Report { sent: number; received: number; bad: number; rtts: number[]; doneSending?: boolean; final?: boolean }
+interface Report { sent: number; received: number; bad: number; unanswered?: number; rtts: number[]; doneSending?: boolean; final?: boolean }
 
 /** Idle round trips: WARM_UP untimed requests, then TIMED timed ones. */
 const WARM_UP = 2000;
@@ -21,9 +22,11 @@ export const demoCommand: Command = {
 
 Starts two proxies ("alpha" and "beta", linked over loopback with a fresh shared secret)
 and N worker processes (default 6), half on each. Each worker streams sequence-numbered
-messages through its own shared-memory slot to the next worker, on the other proxy, and
-times requests to another, for S seconds (default 3). Prints progress, then totals, rates,
-request round trips, order checks and the connections used.`,
+messages through its own shared-memory slot to the next worker, on the other proxy, for S
+seconds (default 3). Meanwhile a requester on alpha, which streams nothing, sends a request
+every millisecond to a responder on beta, which streams nothing either, and times each; once
+the streams are over it times requests again, one at a time. Prints progress, then totals, rates, request round trips, order checks and
+the connections used.`,
   options: { workers: { type: 'string' }, seconds: { type: 'string' }, size: { type: 'string' } },
   async run(v) {
     const workers = intFlag(v, 'workers', 6, 2, 64);
@@ -38,10 +41,13 @@ request round trips, order checks and the connections used.`,
     const workerPath = fileURLToPath(new URL('./demo-worker.js', import.meta.url));
     let children: IpcChild[] = [];
     try {
-      // IpcChild.fork resolves once the worker is registered.
-      children = await Promise.all(
-        Array.from({ length: workers }, (_, i) => IpcChild.fork(workerPath, [JSON.stringify({ sockets, nodes, index: i, workers, seconds, size })])),
-      );
+      // IpcChild.fork resolves once the process is registered. The responder comes first: the
+      // requester asks it from the start. The requester is last.
+      const fork = (role: DemoRole, index = 0) => IpcChild.fork(workerPath, [JSON.stringify({ sockets, nodes, index, workers, seconds, size, role } satisfies DemoConfig)]);
+      children = [await fork('responder')];
+      children.push(...(await Promise.all(Array.from({ length: workers }, (_, i) => fork('worker', i)))), await fork('requester'));
+      await mesh.waitForRemoteName(nodes[0], 'responder');
+      const requester = children[children.length - 1]!;
       children.forEach((c, i) => {
         reports.push({ sent: 0, received: 0, bad: 0, rtts: [] });
         c.child.on('message', (m: Report & { event?: string }) => {
@@ -89,9 +95,10 @@ request round trips, order checks and the connections used.`,
       // quiet second (right after a burst the kernel still places wake-ups as if busy) and
       // WARM_UP untimed ones (the first after a pause are slower on this kind of VM).
       await new Promise((r) => setTimeout(r, 1000));
-      const quiet = (await children[0]!.call<{ rtts: number[] }>('timeRequests', { to: `worker-1@${nodes[1]}`, n: WARM_UP + TIMED })).rtts.slice(WARM_UP).sort((a, b) => a - b);
+      const quiet = (await requester.call<{ rtts: number[] }>('timeRequests', { n: WARM_UP + TIMED })).rtts.slice(WARM_UP).sort((a, b) => a - b);
       for (const last of await Promise.all(children.map((c) => c.call<Report>('exit')))) rtts.push(...last.rtts);
       const t = total();
+      const unanswered = reports.reduce((a, r) => a + (r.unanswered ?? 0), 0);
       rtts.sort((a, b) => a - b);
       const pct = (p: number, xs = rtts) => (xs.length ? xs[Math.min(xs.length - 1, Math.floor(p * xs.length))]!.toFixed(0) : 'n/a');
       const cells = slots.reduce((a, s) => a + s.cellsIn, 0);
@@ -101,14 +108,14 @@ request round trips, order checks and the connections used.`,
       process.stdout.write(
         [
           '',
-          `slotlink demo: ${workers} processes on 2 proxies (alpha, beta), ${size}-byte messages, ${seconds} s; every stream crosses between the proxies`,
+          `slotlink demo: ${workers} streaming processes and a requester and responder that do not stream, on 2 proxies (alpha, beta), ${size}-byte messages, ${seconds} s; every stream and request crosses between the proxies`,
           `  messages sent ${t.sent.toLocaleString()}, received ${t.received.toLocaleString()}, lost ${t.sent - t.received}, out of order or corrupt ${t.bad}`,
           `  throughput ${Math.round(t.received / elapsed).toLocaleString()} msg/s, ${((t.received * size) / elapsed / 1e6).toFixed(1)} MB/s (all workers together, ${elapsed.toFixed(1)} s incl. drain)`,
-          `  requests across the proxies, one at a time after the streams (${TIMED.toLocaleString()} after ${WARM_UP.toLocaleString()} untimed): round trip median ${pct(0.5, quiet)} µs, p99 ${pct(0.99, quiet)} µs`,
-          `  requests during the streams (${rtts.length}): median ${pct(0.5)} µs, p99 ${pct(0.99)} µs: each waits behind the stream already in its sender's slot and its receiver's queue`,
+          `  requests across the proxies, requester to responder, one at a time after the streams (${TIMED.toLocaleString()} after ${WARM_UP.toLocaleString()} untimed): round trip median ${pct(0.5, quiet)} µs, p99 ${pct(0.99, quiet)} µs`,
+          `  the same requests during the streams (${rtts.length}, one every millisecond from a process that does not stream${unanswered ? `; ${unanswered} unanswered` : ''}): median ${pct(0.5)} µs, p99 ${pct(0.99)} µs: they share the link with the streams`,
           `  batching: ${msgsIn.toLocaleString()} messages in ${cells.toLocaleString()} cells (${(msgsIn / Math.max(1, cells)).toFixed(0)} per batch); doorbells rung ${rung.toLocaleString()}, saved ${saved.toLocaleString()}`,
           `  link alpha <-> beta: ${link.status.state}, ${link.messagesOut.toLocaleString()} messages carried, round trip ${link.rttMs === null ? 'n/a' : link.rttMs.toFixed(2) + ' ms'}, TLS 1.3 with a shared secret`,
-          `  connections: 1 between the proxies (a connection per communicating pair would need ${workers} here); processes use no sockets on the data path`,
+          `  connections: 1 between the proxies (a connection per communicating pair would need ${workers + 1} here); processes use no sockets on the data path`,
           '',
         ].join('\n'),
       );
