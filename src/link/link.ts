@@ -70,7 +70,7 @@ export class Link implements ConnectionOwner, LivenessOwner, StreamWriter {
   private readonly receiveCredits: ReceiveCredits;
   private readonly liveness: Liveness;
   /** What waits to leave, and which goes next. */
-  private readonly scheduler = new StreamScheduler(this.counters);
+  private readonly scheduler: StreamScheduler;
   /** How much may be written and not yet acknowledged. */
   private readonly pipe: PipeWindow;
   private flushScheduled = false;
@@ -83,6 +83,7 @@ export class Link implements ConnectionOwner, LivenessOwner, StreamWriter {
     this.receiveCredits = new ReceiveCredits(options.creditWindow, options.maxUnackedBytes, () => this.scheduleFlush());
     this.liveness = new Liveness(this, options.unreachableAfterMs);
     this.pipe = new PipeWindow(options.maxUnackedBytes);
+    this.scheduler = new StreamScheduler(options.creditWindow, this.counters);
     this.liveness.away();
   }
 

@@ -9,8 +9,13 @@
  * buffer, which TCP_NOTSENT_LOWAT would not.
  */
 
-/** The least the pipe holds: a couple of the peer's reads (64 KiB each) in flight. */
-export const MIN_PIPE_BYTES = 128 * 1024;
+/**
+ * The least the pipe holds: one of the peer's reads (64 KiB). On loopback under load the
+ * estimate stays near it, and a request's wait grew with it (requests under load, 64 B
+ * bulk: p50 about 8 ms at 64 KiB, 20 ms at 128 KiB, 30 ms at 256 KiB, bulk rate within noise;
+ * docs/benchmarks.md).
+ */
+export const MIN_PIPE_BYTES = 64 * 1024;
 /** How long the shortest round trip counts before a longer one may replace it. */
 const MIN_RTT_WINDOW_MS = 10_000;
 /** Delivery-rate samples the estimate takes the largest of. */

@@ -6,8 +6,10 @@
  * bulk stream waits for at most one quantum of each other stream, not for their queues.
  * Whether a message may leave (the link has room, its destination has credit) is the
  * link's to say (StreamWriter); a stream whose destination lacks credit steps out of the
- * round until a grant brings it back. A stream holds at most STREAM_QUEUE_BYTES before its
- * source is paused, so what waits here is bounded per source.
+ * round until a grant brings it back. A stream holds at most its limit (the link's credit
+ * window: what the link held per destination before it had a scheduler) before its source
+ * is paused, so what waits here is bounded per source, and a source is not stopped, for
+ * everything it sends, by a short outage of one link.
  */
 import type { Waiting } from './credit.js';
 import type { OutCredit } from './send-credit.js';
@@ -16,8 +18,6 @@ import { Gate, type Pausable } from '../util/gate.js';
 
 /** Bytes (payload + message header) a stream may send per turn. */
 export const QUANTUM_BYTES = 4096;
-/** Bytes a stream holds before its source is paused (it goes on once half of them left). */
-export const STREAM_QUEUE_BYTES = 64 * 1024;
 
 /** What the link says of the message at a stream's head. */
 export const Verdict = {
@@ -48,7 +48,7 @@ export class OutStream {
   /** Bytes this stream may still send in its current turn, or saved towards a large message. */
   deficit = 0;
   state: StreamState = StreamState.IDLE;
-  /** Where its source waits while the stream is over STREAM_QUEUE_BYTES. */
+  /** Where its source waits while the stream is over its limit. */
   readonly gate = new Gate();
 
   constructor(readonly from: Uint8Array, readonly credit: OutCredit) {}
@@ -77,8 +77,12 @@ export class StreamScheduler {
   /** The stream in the middle of its turn (a full link interrupted it). */
   private turn: OutStream | null = null;
 
-  /** `counters.creditStalls` counts the times a stream stepped out of the round for lack of credit. */
-  constructor(private readonly counters: { creditStalls: number }) {}
+  /**
+   * `streamBytes`: payload bytes a stream holds before its source is paused (it goes on once
+   * half of them left). `counters.creditStalls` counts the times a stream stepped out of the
+   * round for lack of credit.
+   */
+  constructor(private readonly streamBytes: number, private readonly counters: { creditStalls: number }) {}
 
   /** Nothing waits: a new message may go straight to the link if it has room. */
   get idle(): boolean {
@@ -101,7 +105,7 @@ export class StreamScheduler {
       s.state = StreamState.IN_ROUND;
       this.round.push(s);
     }
-    if (src && s.queuedBytes > STREAM_QUEUE_BYTES && s.gate.hold(src)) this.sourcesPaused++;
+    if (src && s.queuedBytes > this.streamBytes && s.gate.hold(src)) this.sourcesPaused++;
   }
 
   /**
@@ -197,7 +201,7 @@ export class StreamScheduler {
     this.queuedBytes -= bytes;
     this.queuedMessages--;
     s.credit.queuedMessages--;
-    if (s.queuedBytes <= STREAM_QUEUE_BYTES / 2) s.gate.open();
+    if (s.queuedBytes <= this.streamBytes / 2) s.gate.open();
   }
 
   private park(s: OutStream): void {

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { creditCost } from '../../src/link/credit.js';
-import { LINK_PROTOCOL_VERSION, LinkOp, dataHeaderBytes, encodeAck, encodeJson, writeDataHeader, writeDataMessage, DATA_MESSAGE_HEADER, type LinkHello } from '../../src/link/frame.js';
+import { LINK_PROTOCOL_VERSION, LinkOp, dataHeaderBytes, encodeAck, encodeJson, encodePing, writeDataHeader, writeDataMessage, DATA_MESSAGE_HEADER, type LinkHello } from '../../src/link/frame.js';
 import { FrameDecoder } from '../../src/link/frame-decoder.js';
 import type { RecordKind } from '../../src/slot/record.js';
 
@@ -28,6 +28,8 @@ export class FakePeer {
   incarnation = '';
   /** Highest DATA sequence number received from the proxy. */
   lastSeq = 0;
+  /** Acknowledge every DATA frame as it arrives (else only when ackAll() is called). */
+  autoAck = false;
   closed: Promise<void>;
   peerHello: LinkHello | null = null;
   private seq = 0;
@@ -59,10 +61,13 @@ export class FakePeer {
         if (op === LinkOp.HELLO) this.peerHello = body as LinkHello;
         if (op === LinkOp.ERROR) this.errors.push(body as { code?: string; message?: string });
       },
-      ping: () => {},
+      // Answered, so the proxy does not drop a peer that only listens.
+      ping: (op, time) => void (op === LinkOp.PING && this.write(encodePing(LinkOp.PONG, time))),
     });
     this.socket.on('data', (chunk: Buffer) => {
+      const seq = this.lastSeq;
       decoder.push(chunk);
+      if (this.autoAck && this.lastSeq > seq) this.ackAll();
       for (const w of this.waiters.splice(0)) w();
     });
   }

@@ -59,6 +59,7 @@ test('a request leaves after at most one quantum of a bulk stream waiting on the
 
     // The bulk stream goes on in order, each message once, while the peer keeps acknowledging.
     const seen = peer.received.length;
+    peer.autoAck = true;
     peer.ackAll();
     await peer.until(() => peer!.received.length > seen + 200);
     const sink = peer.received.filter((m) => m.dst === 'sink');
