@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** The `slotlink` command line. */
-import { readFileSync } from 'node:fs';
 import { SlotlinkError } from '../errors.js';
+import { packageVersion } from '../util/package-version.js';
 import { UsageError, parse, type Command } from './args.js';
 import { benchCommand } from './bench-command.js';
 import { demoCommand } from './demo-command.js';
@@ -17,11 +17,6 @@ function usage(): string {
   return `Usage: slotlink <command> [options]\n       slotlink --version\n\nCommands:\n${commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}\n\nRun \`slotlink <command> --help\` for a command's options.`;
 }
 
-/** The package's version (dist/src/cli/main.js -> package.json at the package root). */
-function version(): string {
-  return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-}
-
 /** One line for the user: what went wrong, with the error's code when it has one. */
 function describe(err: unknown): string {
   if (err instanceof SlotlinkError) return `${err.message} (${err.code})`;
@@ -35,7 +30,7 @@ async function main(argv: string[]): Promise<number> {
     return name ? 0 : 2;
   }
   if (name === '--version' || name === '-V' || name === 'version') {
-    process.stdout.write(`slotlink ${version()}\n`);
+    process.stdout.write(`slotlink ${packageVersion()}\n`);
     return 0;
   }
   const cmd = commands.find((c) => c.name === name);

@@ -6,6 +6,7 @@
  */
 import { mayAnswer } from '../slot/address.js';
 import type { Link } from '../link/link.js';
+import type { RequestRoundTrips } from './request-round-trips.js';
 import { RequestTable } from './request-table.js';
 
 /** Unanswered requests over links one process may have; past it, new ones fail with SLOTLINK_ERR_TOO_MANY_REQUESTS. */
@@ -16,10 +17,14 @@ export interface AwaitedReply {
   link: Link;
   /** The destination as the process wrote it (what an error about it names). */
   to: Uint8Array;
+  /** When the request passed the proxy (performance.now()), for its round trip. */
+  sentAt: number;
 }
 
 export class AwaitedReplies {
   private readonly table = new RequestTable<AwaitedReply>(MAX_AWAITED_REPLIES);
+
+  constructor(private readonly roundTrips: RequestRoundTrips) {}
 
   get size(): number {
     return this.table.size;
@@ -27,12 +32,15 @@ export class AwaitedReplies {
 
   /** Notes a request sent over `link`; false when the process already has its maximum. */
   add(requestId: number, link: Link, to: Uint8Array): boolean {
-    return this.table.add({ requestId, link, to });
+    return this.table.add({ requestId, link, to, sentAt: performance.now() });
   }
 
   /** An answer to `requestId` from `from` arrived over `link`: whether it was awaited (it is not any more). */
   take(requestId: number, link: Link, from: string): boolean {
-    return this.table.take(requestId, (e) => e.link === link && mayAnswer(Buffer.from(e.to).toString('latin1'), from)) !== null;
+    const e = this.table.take(requestId, (x) => x.link === link && mayAnswer(Buffer.from(x.to).toString('latin1'), from));
+    if (!e) return false;
+    this.roundTrips.answeredTo(e.to, e.sentAt);
+    return true;
   }
 
   /** Every request awaited from `link`, taken off the list. */

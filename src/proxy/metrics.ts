@@ -1,82 +1,106 @@
 /**
- * Prometheus metrics: the same stats snapshot `status` shows, in the text exposition
- * format, served over HTTP at /metrics when the proxy is started with --metrics.
+ * Prometheus metrics: the same stats snapshot `status` and `top` show, in the text
+ * exposition format, served over HTTP at /metrics when the proxy is started with --metrics.
+ * docs/metrics.md lists every family and why it is shaped so.
+ *
+ * Written here rather than with prom-client: every figure already lives in a plain
+ * snapshot (stats.ts), which this file only prints, so prom-client's registry of mutable
+ * metrics and collect callbacks would be a second copy of the state to keep in step; the
+ * package keeps three runtime dependencies; and we control the output exactly (names,
+ * labels, what is left out when unknown). test/metrics-promtool.test.ts checks the output
+ * with promtool against live proxies carrying traffic.
  */
 import http from 'node:http';
-import type { ProxyStats } from './stats.js';
+import { Exposition, type Labels } from './exposition.js';
+import type { LinkStats, ProxyStats } from './stats.js';
+import type { NameStats } from './name-totals.js';
 
-type Kind = 'counter' | 'gauge';
-interface Family {
-  name: string;
-  help: string;
-  kind: Kind;
-  samples: Array<{ labels: Record<string, string>; value: number }>;
-}
-
-function escape(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-}
+type Sample = readonly [Labels, number | null];
 
 export function renderMetrics(s: ProxyStats): string {
-  const families: Family[] = [];
-  const family = (name: string, kind: Kind, help: string) => {
-    const f: Family = { name: `slotlink_${name}`, help, kind, samples: [] };
-    families.push(f);
-    return f;
-  };
+  const x = new Exposition();
   const node = { node: s.node };
-  family('registrations_total', 'counter', 'Processes registered since the proxy started.').samples.push({ labels: node, value: s.registrations });
-  family('evictions_total', 'counter', 'Slots ended by the proxy (bad input or shutdown).').samples.push({ labels: node, value: s.evictions });
-  family('slots', 'gauge', 'Slots currently registered.').samples.push({ labels: node, value: s.slots.length });
-  family('routed_total', 'counter', 'Messages routed between local slots.').samples.push({ labels: node, value: s.router.routed });
-  family('no_route_total', 'counter', 'Messages answered with SLOTLINK_ERR_NO_ROUTE.').samples.push({ labels: node, value: s.router.noRoute });
-  family('replies_refused_total', 'counter', 'Replies and errors that answered no request their writer had received (refused).').samples.push({ labels: node, value: s.router.repliesRefused });
-  family('requests_refused_total', 'counter', 'Requests refused with SLOTLINK_ERR_TOO_MANY_REQUESTS.').samples.push({ labels: node, value: s.router.requestsRefused });
-  family('registrations_refused_total', 'counter', 'Registration connections refused (not permitted, malformed, or a hello refused).').samples.push({ labels: node, value: s.registrationsRefused });
-  family('registration_timeouts_total', 'counter', 'Registration connections dropped for sending nothing in time.').samples.push({ labels: node, value: s.registrationTimeouts });
+  const one = (value: number | null): Sample[] => [[node, value]];
+  x.family('slotlink_build_info', 'gauge', 'Always 1: the running version of slotlink and of Node.js in its labels.', [[{ ...node, version: s.build.version, node_version: s.build.nodeVersion }, 1]]);
 
-  const perSlot: Array<[string, Kind, string, (x: ProxyStats['slots'][number]) => number]> = [
-    ['slot_messages_in_total', 'counter', 'Messages read from the slot (sent by the process).', (x) => x.messagesIn],
-    ['slot_messages_out_total', 'counter', 'Messages written into the slot (for the process).', (x) => x.messagesOut],
-    ['slot_bytes_in_total', 'counter', 'Payload bytes read from the slot.', (x) => x.bytesIn],
-    ['slot_bytes_out_total', 'counter', 'Payload bytes written into the slot.', (x) => x.bytesOut],
-    ['slot_batches_in_total', 'counter', 'Cells (batches) read from the slot.', (x) => x.cellsIn],
-    ['slot_batches_out_total', 'counter', 'Cells (batches) committed to the slot.', (x) => x.cellsOut],
-    ['slot_doorbells_rung_total', 'counter', 'Doorbells rung (the other side was asleep).', (x) => x.doorbellsRung],
-    ['slot_doorbells_saved_total', 'counter', 'State changes that needed no doorbell.', (x) => x.doorbellsSaved],
-    ['slot_backpressure_waits_total', 'counter', 'Times the proxy paused reading the slot for a full receiver.', (x) => x.backPressureWaits],
-    ['slot_queued_bytes', 'gauge', 'Bytes waiting for room in the slot.', (x) => x.queuedBytes],
+  // The proxy process, under the names every Prometheus client library uses.
+  const p = s.process;
+  x.family('process_cpu_user_seconds_total', 'counter', 'User CPU time spent, in seconds.', [[{}, p.cpuUserSeconds]]);
+  x.family('process_cpu_system_seconds_total', 'counter', 'System CPU time spent, in seconds.', [[{}, p.cpuSystemSeconds]]);
+  x.family('process_cpu_seconds_total', 'counter', 'User and system CPU time spent, in seconds.', [[{}, p.cpuUserSeconds + p.cpuSystemSeconds]]);
+  x.family('process_resident_memory_bytes', 'gauge', 'Resident memory size, in bytes.', [[{}, p.residentBytes]]);
+  x.family('process_open_fds', 'gauge', 'Open file descriptors.', [[{}, p.openFds]]);
+  x.family('process_max_fds', 'gauge', 'Most open file descriptors the process may have (its soft limit).', [[{}, p.maxFds]]);
+  x.family('process_start_time_seconds', 'gauge', 'Start time of the process, seconds since the Unix epoch.', [[{}, p.startTimeSeconds]]);
+  x.family('nodejs_heap_size_used_bytes', 'gauge', 'V8 heap in use, in bytes.', [[{}, p.heapUsedBytes]]);
+  x.family('nodejs_heap_size_total_bytes', 'gauge', 'V8 heap allocated, in bytes.', [[{}, p.heapTotalBytes]]);
+  const lag = p.eventLoopDelay;
+  x.family('nodejs_eventloop_lag_p50_seconds', 'gauge', 'Median event-loop lag over the last 10 s window, in seconds.', [[{}, lag.p50]]);
+  x.family('nodejs_eventloop_lag_p99_seconds', 'gauge', '99th percentile of event-loop lag over the last 10 s window, in seconds.', [[{}, lag.p99]]);
+  x.family('nodejs_eventloop_lag_max_seconds', 'gauge', 'Largest event-loop lag over the last 10 s window, in seconds.', [[{}, lag.max]]);
+  x.family('nodejs_eventloop_lag_mean_seconds', 'gauge', 'Mean event-loop lag over the last 10 s window, in seconds.', [[{}, lag.mean]]);
+
+  // Registration.
+  x.family('slotlink_registrations_total', 'counter', 'Processes registered since the proxy started.', one(s.registrations));
+  x.family('slotlink_registrations_refused_total', 'counter', 'Registration connections refused (not permitted, malformed, or a hello refused).', one(s.registrationsRefused));
+  x.family('slotlink_registration_timeouts_total', 'counter', 'Registration connections dropped for sending nothing in time.', one(s.registrationTimeouts));
+  x.family('slotlink_evictions_total', 'counter', 'Slots ended by the proxy (bad input or shutdown).', one(s.evictions));
+  x.family('slotlink_slots', 'gauge', 'Slots currently registered.', one(s.slots.length));
+
+  // Routing.
+  const r = s.router;
+  x.family('slotlink_routed_messages_total', 'counter', 'Messages routed, by path: between local slots, from a local slot to a peer, from a peer to a local slot.', [
+    [{ ...node, path: 'local' }, r.routed],
+    [{ ...node, path: 'to_peer' }, r.toLinks],
+    [{ ...node, path: 'from_peer' }, r.fromLinks],
+  ]);
+  x.family('slotlink_no_route_messages_total', 'counter', 'Sends and requests that could not be delivered (no such name, or its node unreachable), answered with an error.', one(r.noRoute));
+  x.family('slotlink_requests_refused_total', 'counter', 'Requests refused with SLOTLINK_ERR_TOO_MANY_REQUESTS.', one(r.requestsRefused));
+  x.family('slotlink_replies_refused_total', 'counter', 'Replies and errors that answered no request their writer had received (refused).', one(r.repliesRefused));
+  x.family('slotlink_replies_dropped_total', 'counter', 'Replies whose requester had gone away before they arrived.', one(r.repliesDropped));
+  const rt = s.requestRoundTrips;
+  x.histogram('slotlink_request_round_trip_seconds', 'Seconds from a request passing this proxy to its answer passing back, by destination name (past 64 names: "~other").', rt.boundsSeconds, rt.byName.map((h) => [{ ...node, name: h.name }, h] as const));
+
+  // Slots, by registered name: a group's processes and the processes gone add up (name-totals.ts).
+  const perName: Array<[string, 'counter' | 'gauge', string, (n: NameStats) => number]> = [
+    ['slotlink_slot_processes', 'gauge', 'Processes registered under the name now (a group has several; 0 for a while after the last left).', (n) => n.processes],
+    ['slotlink_slot_sent_messages_total', 'counter', 'Messages the processes under the name sent (read from their slots).', (n) => n.messagesIn],
+    ['slotlink_slot_received_messages_total', 'counter', 'Messages delivered into the slots of the processes under the name.', (n) => n.messagesOut],
+    ['slotlink_slot_sent_bytes_total', 'counter', 'Payload bytes the processes under the name sent.', (n) => n.bytesIn],
+    ['slotlink_slot_received_bytes_total', 'counter', 'Payload bytes delivered into their slots.', (n) => n.bytesOut],
+    ['slotlink_slot_sent_batches_total', 'counter', 'Cells (batches of messages) read from their slots.', (n) => n.cellsIn],
+    ['slotlink_slot_received_batches_total', 'counter', 'Cells (batches of messages) committed to their slots.', (n) => n.cellsOut],
+    ['slotlink_slot_doorbells_rung_total', 'counter', 'Doorbells rung (the other side was asleep).', (n) => n.doorbellsRung],
+    ['slotlink_slot_doorbells_saved_total', 'counter', 'State changes that needed no doorbell.', (n) => n.doorbellsSaved],
+    ['slotlink_slot_backpressure_waits_total', 'counter', 'Times the proxy paused reading their slots for a full receiver.', (n) => n.backPressureWaits],
+    ['slotlink_slot_queued_bytes', 'gauge', 'Bytes waiting for room in their slots now.', (n) => n.queuedBytes],
   ];
-  for (const [name, kind, help, get] of perSlot) {
-    const f = family(name, kind, help);
-    for (const x of s.slots) f.samples.push({ labels: { ...node, name: x.name, address: x.address }, value: get(x) });
-  }
-  const perLink: Array<[string, Kind, string, (x: ProxyStats['links'][number]) => number]> = [
-    ['link_up', 'gauge', '1 while the link to the peer is up.', (x) => (x.status.state === 'up' ? 1 : 0)],
-    ['link_rtt_seconds', 'gauge', 'Last heartbeat round trip.', (x) => (x.rttMs ?? 0) / 1000],
-    ['link_messages_out_total', 'counter', 'Messages sent to the peer.', (x) => x.messagesOut],
-    ['link_messages_in_total', 'counter', 'Messages received from the peer.', (x) => x.messagesIn],
-    ['link_bytes_out_total', 'counter', 'Payload bytes sent to the peer.', (x) => x.bytesOut],
-    ['link_bytes_in_total', 'counter', 'Payload bytes delivered from the peer.', (x) => x.bytesIn],
-    ['link_frames_in_flight', 'gauge', 'DATA frames sent and not yet acknowledged.', (x) => x.framesInFlight],
-    ['link_unacked_bytes', 'gauge', 'Bytes sent and not yet acknowledged.', (x) => x.unackedBytes],
-    ['link_retransmitted_frames_total', 'counter', 'Frames sent again after a reconnect.', (x) => x.retransmittedFrames],
-    ['link_reconnects_total', 'counter', 'Times the link came back up.', (x) => x.reconnects],
-    ['link_credit_stalls_total', 'counter', 'Times a sender had to wait for credit.', (x) => x.creditStalls],
+  for (const [name, type, help, get] of perName) x.family(name, type, help, s.names.map((n) => [{ ...node, name: n.name }, get(n)] as const));
+
+  // Links, by peer.
+  x.family('slotlink_peer_connections_refused_total', 'counter', 'Connections from would-be peers this proxy refused (authentication or handshake).', one(s.peerConnectionsRefused));
+  const perLink: Array<[string, 'counter' | 'gauge', string, (l: LinkStats) => number | null]> = [
+    ['slotlink_link_up', 'gauge', '1 while the link to the peer is up.', (l) => (l.status.state === 'up' ? 1 : 0)],
+    ['slotlink_link_rtt_seconds', 'gauge', 'Last heartbeat round trip (absent until one is measured).', (l) => (l.rttMs === null ? null : l.rttMs / 1000)],
+    ['slotlink_link_sent_messages_total', 'counter', 'Messages sent to the peer.', (l) => l.messagesOut],
+    ['slotlink_link_received_messages_total', 'counter', 'Messages received from the peer.', (l) => l.messagesIn],
+    ['slotlink_link_sent_bytes_total', 'counter', 'Payload bytes sent to the peer.', (l) => l.bytesOut],
+    ['slotlink_link_received_bytes_total', 'counter', 'Payload bytes received from the peer.', (l) => l.bytesIn],
+    ['slotlink_link_frames_in_flight', 'gauge', 'DATA frames sent and not yet acknowledged.', (l) => l.framesInFlight],
+    ['slotlink_link_unacked_bytes', 'gauge', 'Bytes sent and not yet acknowledged.', (l) => l.unackedBytes],
+    ['slotlink_link_waiting_messages', 'gauge', 'Messages waiting in the link\'s streams to leave (for their turn, room or credit).', (l) => l.waitingMessages],
+    ['slotlink_link_waiting_bytes', 'gauge', 'Payload bytes of the messages waiting to leave.', (l) => l.waitingBytes],
+    ['slotlink_link_pipe_window_bytes', 'gauge', 'Bytes the link lets be written and not yet acknowledged now (its pipe window).', (l) => l.pipeBytes],
+    ['slotlink_link_retransmitted_frames_total', 'counter', 'Frames sent again after a reconnect.', (l) => l.retransmittedFrames],
+    ['slotlink_link_duplicate_frames_dropped_total', 'counter', 'Frames received again after a reconnect, and dropped.', (l) => l.duplicatesDropped],
+    ['slotlink_link_reconnects_total', 'counter', 'Times the link came back up.', (l) => l.reconnects],
+    ['slotlink_link_peer_restarts_total', 'counter', 'Times the peer was found to have restarted (a new session).', (l) => l.peerRestarts],
+    ['slotlink_link_credit_stalls_total', 'counter', 'Times a sender had to wait for credit.', (l) => l.creditStalls],
+    ['slotlink_link_credit_unconfirmed_units', 'gauge', 'Credit units sent and not yet known to be in the peer\'s slots.', (l) => l.unconfirmedUnits],
+    ['slotlink_link_credit_held_units', 'gauge', 'Credit units received from the peer and not yet in local slots (or answered).', (l) => l.heldUnits],
   ];
-  for (const [name, kind, help, get] of perLink) {
-    const f = family(name, kind, help);
-    for (const x of s.links) f.samples.push({ labels: { ...node, peer: x.peer }, value: get(x) });
-  }
-  const out: string[] = [];
-  for (const f of families) {
-    out.push(`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.kind}`);
-    for (const x of f.samples) {
-      const labels = Object.entries(x.labels).map(([k, v]) => `${k}="${escape(v)}"`).join(',');
-      out.push(`${f.name}{${labels}} ${Number.isFinite(x.value) ? x.value : 0}`);
-    }
-  }
-  return out.join('\n') + '\n';
+  for (const [name, type, help, get] of perLink) x.family(name, type, help, s.links.map((l) => [{ ...node, peer: l.peer }, get(l)] as const));
+  return x.text();
 }
 
 /** Whether the proxy is ready for traffic, and why not. */

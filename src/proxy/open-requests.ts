@@ -6,6 +6,7 @@
  */
 import type { Link } from '../link/link.js';
 import { sameBytes } from '../util/bytes.js';
+import type { RequestRoundTrips } from './request-round-trips.js';
 import { RequestTable } from './request-table.js';
 
 /** Who asked: a process on this host (`S`: the proxy's record of it), or one behind a link (`key`: its address without "@node"). */
@@ -16,6 +17,8 @@ export interface OpenRequest<S> {
   /** The requester's instance address, as the responder must write it in its reply. */
   address: Uint8Array;
   requester: Requester<S>;
+  /** When the request passed the proxy (performance.now()), for its round trip. */
+  sentAt: number;
 }
 
 /** Unanswered requests one process may hold; past it, new requests to it are refused with SLOTLINK_ERR_TOO_MANY_REQUESTS. */
@@ -24,13 +27,19 @@ export const MAX_OPEN_REQUESTS = 65_536;
 export class OpenRequests<S> {
   private readonly table = new RequestTable<OpenRequest<S>>(MAX_OPEN_REQUESTS);
 
+  /** `name`: the process's, under which its answers' round trips are counted. */
+  constructor(
+    private readonly name: string,
+    private readonly roundTrips: RequestRoundTrips,
+  ) {}
+
   get size(): number {
     return this.table.size;
   }
 
   /** Notes a request delivered to this process; false when it already holds its maximum. */
   add(requestId: number, address: Uint8Array, requester: Requester<S>): boolean {
-    return this.table.add({ requestId, address, requester });
+    return this.table.add({ requestId, address, requester, sentAt: performance.now() });
   }
 
   /**
@@ -38,7 +47,10 @@ export class OpenRequests<S> {
    * requester it answers, taken off the list, or null when it answers none.
    */
   take(requestId: number, bytes: Uint8Array, start: number, length: number): Requester<S> | null {
-    return this.table.take(requestId, (e) => sameBytes(e.address, bytes, start, length))?.requester ?? null;
+    const e = this.table.take(requestId, (x) => sameBytes(x.address, bytes, start, length));
+    if (!e) return null;
+    this.roundTrips.answered(this.name, e.sentAt);
+    return e.requester;
   }
 
   /** Every request still open, once; the set is empty afterwards. */

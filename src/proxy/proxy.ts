@@ -19,11 +19,16 @@ import { checkName, formatInstanceAddress } from '../slot/address.js';
 import { DEFAULT_GEOMETRY, checkGeometry, type SlotGeometry } from '../slot/layout.js';
 import { Mailbox } from '../slot/mailbox.js';
 import { Slot } from '../slot/slot.js';
+import { packageVersion } from '../util/package-version.js';
 import { Directory } from './directory.js';
+import { EventLoopDelay } from './event-loop-delay.js';
 import { serveMetrics, type Readiness } from './metrics.js';
+import { NameTotals } from './name-totals.js';
+import { processStats } from './process-stats.js';
 import { RegisteredProcess } from './registered-process.js';
 import type { RegistrationConnection } from './registration-connection.js';
 import { RegistrationServer, type RegistrationHandler } from './registration-server.js';
+import { RequestRoundTrips } from './request-round-trips.js';
 import { Router } from './router.js';
 import { drainForShutdown } from './shutdown.js';
 import { SlotTable } from './slot-table.js';
@@ -90,6 +95,10 @@ export class Proxy implements RegistrationHandler<RegisteredProcess> {
   private readonly router: Router;
   private readonly server: RegistrationServer<RegisteredProcess>;
   private readonly slots = new Set<RegisteredProcess>();
+  /** What processes gone did, per name, so that counters by name never go back. */
+  private readonly nameTotals = new NameTotals((name) => this.directory.group(name) !== undefined);
+  private readonly roundTrips = new RequestRoundTrips();
+  private readonly eventLoop = new EventLoopDelay();
   private readonly startedAt = Date.now();
   private registrations = 0;
   private evictions = 0;
@@ -141,6 +150,7 @@ export class Proxy implements RegistrationHandler<RegisteredProcess> {
 
   async start(): Promise<void> {
     await this.server.listen();
+    this.eventLoop.start();
     if (this.peers) this.linkPort = await this.peers.start();
     if (this.metricsAt) {
       const m = await serveMetrics(this.metricsAt.host, this.metricsAt.port, () => this.stats(), () => this.readiness());
@@ -162,6 +172,7 @@ export class Proxy implements RegistrationHandler<RegisteredProcess> {
     for (const s of [...this.slots]) this.evict(s, new SlotlinkError(ErrorCode.PROXY_SHUTDOWN, 'the proxy is shutting down'), 'info');
     this.peers?.stop();
     this.metricsServer?.close();
+    this.eventLoop.stop();
     this.log.info('proxy stopped', { registrations: this.registrations });
   }
 
@@ -178,7 +189,7 @@ export class Proxy implements RegistrationHandler<RegisteredProcess> {
       allocated = this.table.allocate();
       const { id, generation } = allocated;
       const { slot, memfd } = Slot.create(id, generation, this.geometry);
-      const entry = new RegisteredProcess(id, generation, name, group, formatInstanceAddress(name, id, generation, this.node), conn.credentials, conn);
+      const entry = new RegisteredProcess(id, generation, name, group, formatInstanceAddress(name, id, generation, this.node), conn.credentials, conn, this.roundTrips);
       entry.mailbox = new Mailbox(slot, {
         onMessage: (m) => this.router.route(entry, m),
         onFailure: (err) => this.evict(entry, err, 'warn'),
@@ -245,6 +256,7 @@ export class Proxy implements RegistrationHandler<RegisteredProcess> {
     this.peers?.namesChanged();
     // What was queued for it and never reached its slot is answered (see Router.deliver).
     entry.mailbox.close(new SlotlinkError(ErrorCode.RECEIVER_GONE, `"${entry.address}" went away`));
+    this.nameTotals.retire(entry.name, slotStats(entry));
     this.router.forget(entry);
     this.table.release(entry.id);
   }
@@ -272,9 +284,12 @@ export class Proxy implements RegistrationHandler<RegisteredProcess> {
 
   stats(): ProxyStats {
     const refused = this.peers?.refused ?? 0;
+    const slots = [...this.slots].map(slotStats);
     return {
       node: this.node,
       pid: process.pid,
+      build: { version: packageVersion(), nodeVersion: process.version },
+      process: processStats(this.eventLoop),
       socket: this.socketPath,
       uptimeMs: Date.now() - this.startedAt,
       linkPort: this.linkPort,
@@ -283,9 +298,12 @@ export class Proxy implements RegistrationHandler<RegisteredProcess> {
       registrationsRefused: this.server.counters.refused,
       registrationTimeouts: this.server.counters.timedOut,
       evictions: this.evictions,
+      peerConnectionsRefused: refused,
       router: { ...this.router.counters },
-      slots: [...this.slots].map(slotStats),
+      slots,
+      names: this.nameTotals.stats(slots),
       links: [...(this.peers?.links.values() ?? [])].map((l) => linkStats(l, refused)),
+      requestRoundTrips: this.roundTrips.stats(),
       directory: this.directory.snapshot(),
       remoteDirectory: this.directory.remoteSnapshot(),
     };

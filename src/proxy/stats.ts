@@ -1,7 +1,10 @@
 /** Plain stats snapshots: what `status`, `top` and metrics all read, and how they are taken. */
 import type { Link, LinkCounters, LinkStatus } from '../link/link.js';
 import type { MailboxStats } from '../slot/mailbox.js';
+import type { NameStats } from './name-totals.js';
+import type { ProcessStats } from './process-stats.js';
 import type { RegisteredProcess } from './registered-process.js';
+import type { RoundTripStats } from './request-round-trips.js';
 import type { RouterCounters } from './router.js';
 
 export interface SlotStats extends MailboxStats {
@@ -18,6 +21,10 @@ export interface SlotStats extends MailboxStats {
 export interface ProxyStats {
   node: string;
   pid: number;
+  /** What runs: slotlink's version, Node's. */
+  build: { version: string; nodeVersion: string };
+  /** The proxy process's CPU, memory, descriptors and event-loop lag. */
+  process: ProcessStats;
   socket: string;
   uptimeMs: number;
   /** Where the proxy accepts peers and serves metrics (null when it does not). */
@@ -29,9 +36,15 @@ export interface ProxyStats {
   /** Registration connections dropped for sending nothing in time. */
   registrationTimeouts: number;
   evictions: number;
+  /** Connections from would-be peers refused (authentication or handshake). */
+  peerConnectionsRefused: number;
   router: RouterCounters;
   slots: SlotStats[];
+  /** Slot counters per name: its processes now and the ones gone (see name-totals.ts). */
+  names: NameStats[];
   links: LinkStats[];
+  /** Round trips of requests through this proxy, per destination name. */
+  requestRoundTrips: RoundTripStats;
   directory: Array<{ name: string; group: boolean; members: string[] }>;
   remoteDirectory: Array<{ node: string; names: string[] }>;
 }

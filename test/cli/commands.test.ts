@@ -42,19 +42,20 @@ test('send to an unknown name fails with the error; status without a proxy says 
   assert.match(s.stderr, /no slotlink proxy is listening at .*none\.sock: start one with `slotlink proxy/);
 });
 
-test('top shows each slot with its rates while traffic flows', { timeout: 60_000 }, async () => {
-  const a = await rig.worker('top-a');
-  await rig.worker('top-b');
-  await a.call('sendForever', { to: 'top-b', size: 64, report: 1 });
-  const r = cli('top', '--socket', rig.socket, '--iterations', '2', '--interval', '300');
-  await a.call('stopSending');
-  assert.equal(r.status, 0, r.stderr);
-  const screens = r.stdout.split('slotlink top — ').slice(1);
-  assert.equal(screens.length, 2);
-  const row = screens[1]!.split('\n').find((l) => l.startsWith('top-a~'))!;
-  const msgsIn = row.trim().split(/\s+/)[1]!;
-  assert.notEqual(msgsIn, '-');
-  assert.ok(/[kM]$/.test(msgsIn) || Number(msgsIn) > 0, `top-a is sending (${msgsIn} msg/s)`);
+test('status asks the proxy without registering a slot, and shows the proxy process and its error counters', async () => {
+  const before = await rig.status();
+  const text = cli('status', '--socket', rig.socket);
+  const json = cli('status', '--socket', rig.socket, '--json');
+  assert.equal(text.status, 0, text.stderr);
+  assert.equal(json.status, 0, json.stderr);
+  const after = await rig.status();
+  assert.equal(after.registrations, before.registrations, 'no registration');
+  assert.equal(after.slots.length, before.slots.length);
+  assert.match(text.stdout, /^slotlink \d+\.\d+\.\d+ {2}node\.js v\d+\S* {2}cpu \d+\.\d\d s {2}rss \d+\.\d MiB {2}fds \d+\/(\d+|-)$/m);
+  assert.match(text.stdout, /replies-dropped \d+ {2}replies-refused \d+ {2}requests-refused \d+ {2}peer-connections-refused \d+$/m);
+  const s = JSON.parse(json.stdout);
+  assert.ok(s.process.residentBytes > 0 && s.process.openFds > 0);
+  assert.deepEqual(Object.keys(s.requestRoundTrips), ['boundsSeconds', 'byName']);
 });
 
 test('every command has --help; unknown commands and flags fail with usage', () => {
