@@ -12,6 +12,7 @@ import { test } from 'node:test';
 import { startProxyProcess, type ProxyProcess } from '../../src/cli/proxy-process.js';
 import { requestStatus } from '../../src/client/registration.js';
 import type { ProxyStats } from '../../src/proxy/stats.js';
+import { makeCa, makeNodeCert } from '../helpers/certs.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
 
 const status = (p: ProxyProcess) => requestStatus(p.socket) as Promise<ProxyStats>;
@@ -85,6 +86,50 @@ test('SIGHUP: peers added and removed, the secret rotated and the log level chan
     const after = await status(alpha);
     assert.deepEqual(after.links.map((l) => l.peer), []);
     assert.deepEqual(after.remoteDirectory, []);
+  } finally {
+    await Promise.all(workers.map((w) => w.kill()));
+    await Promise.all(proxies.map((p) => p.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('SIGHUP with mutual TLS: a new certificate and CA serve new connections; the link that stays keeps its session', { timeout: 90_000 }, async () => {
+  const dir = mkdtempSync(join(os.tmpdir(), 'slotlink-reload-tls-'));
+  const proxies: ProxyProcess[] = [];
+  const workers: Worker[] = [];
+  try {
+    makeCa(dir, 'one');
+    makeCa(dir, 'two');
+    const [, betaCert, , betaKey] = makeNodeCert(dir, 'one', 'beta');
+    const betaConfig = (ca: string) => writeFileSync(join(dir, 'beta.json'), JSON.stringify({ node: 'beta', listen: '127.0.0.1:0', tlsCert: betaCert, tlsKey: betaKey, tlsCa: join(dir, `${ca}-ca.crt`) }));
+    betaConfig('one');
+    const beta = await startProxyProcess(join(dir, 'beta.sock'), ['--config', join(dir, 'beta.json')]);
+    proxies.push(beta);
+    const alpha = await startProxyProcess(join(dir, 'alpha.sock'), ['--node', 'alpha', '--peer', `beta=127.0.0.1:${beta.ready.linkPort}`, ...makeNodeCert(dir, 'one', 'alpha')]);
+    proxies.push(alpha);
+    const sink = await startWorker();
+    const src = await startWorker();
+    workers.push(sink, src);
+    await sink.call('connect', { socket: beta.socket, name: 'sink', echo: true });
+    await src.call('connect', { socket: alpha.socket, name: 'src' });
+    await until(async () => (await status(alpha)).remoteDirectory.some((d) => d.names.includes('sink')));
+    assert.equal((await src.call('request', { to: 'sink@beta', data: 'before' })).reply, 'before');
+
+    // A peer whose certificate a second CA signed is refused while beta trusts only the first.
+    const gamma = await startProxyProcess(join(dir, 'gamma.sock'), ['--node', 'gamma', '--peer', `beta=127.0.0.1:${beta.ready.linkPort}`, ...makeNodeCert(dir, 'two', 'gamma')]);
+    proxies.push(gamma);
+    await until(async () => (await status(beta)).peerConnectionsRefused > 0);
+
+    // Beta's certificate renewed under the second CA, which it now trusts: reloaded, not restarted.
+    makeNodeCert(dir, 'two', 'beta');
+    betaConfig('two');
+    beta.child.kill('SIGHUP');
+    await beta.waitForLog((l) => l.includes('configuration reloaded'));
+    await until(async () => (await status(gamma)).links.some((l) => l.peer === 'beta' && l.status.state === 'up'));
+    const a = (await status(alpha)).links.find((l) => l.peer === 'beta')!;
+    assert.equal(a.status.state, 'up');
+    assert.equal(a.reconnects + a.peerRestarts, 0, 'the link made under the old certificates kept its connection and session');
+    assert.equal((await src.call('request', { to: 'sink@beta', data: 'after' })).reply, 'after');
   } finally {
     await Promise.all(workers.map((w) => w.kill()));
     await Promise.all(proxies.map((p) => p.stop()));
