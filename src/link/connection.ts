@@ -11,6 +11,8 @@ import type { PeerIdentity } from './transport.js';
 export interface ConnectionOwner extends FrameHandler {
   /** The socket ended; `error` says why when it was not a clean close. */
   closed(conn: Connection, error: SlotlinkError | null): void;
+  /** Every frame of one chunk read from the socket has been handled. */
+  chunkTaken?(): void;
 }
 
 export class Connection {
@@ -40,6 +42,7 @@ export class Connection {
       this.lastHeard = Date.now();
       try {
         this.decoder.push(chunk);
+        this.owner.chunkTaken?.();
       } catch (err) {
         this.fail(err instanceof SlotlinkError ? err : new SlotlinkError(ErrorCode.LINK_PROTOCOL, String(err), { cause: err }));
       }

@@ -191,6 +191,7 @@ export class Link implements ConnectionOwner, LivenessOwner, StreamWriter {
     this.sendCredits.wrote(credit, end - start, from, kind);
     this.counters.bytesOut += end - start;
     this.counters.messagesOut++;
+    this.pipe.message(end - start);
     this.session.append(from, credit.key, kind, requestId, payload, start, end, offset);
     this.scheduleFlush();
   }
@@ -231,6 +232,17 @@ export class Link implements ConnectionOwner, LivenessOwner, StreamWriter {
     this.counters.bytesIn += run.framePayloadBytes;
     this.parts.sink.receive(this, run, credit);
     this.scheduleFlush();
+  }
+
+  /**
+   * A chunk from the socket is handled: acknowledge its DATA frames now rather than at the
+   * end of the turn, so the peer refills its pipe window while this proxy goes on with the
+   * rest of its turn (the window then bounds what waits unread, not this proxy's turn).
+   */
+  chunkTaken(): void {
+    if (!this.isUp) return;
+    const ack = this.session.ackDue();
+    if (ack) this.conn!.write(ack);
   }
 
   ack(seq: number): void {

@@ -4,18 +4,23 @@
  * beyond the scheduler's reach (a FIFO), so this is kept small: twice the bytes the peer
  * acknowledges per round trip at the shortest round trip seen lately (an estimate of the
  * bandwidth-delay product, as BBR makes it; the factor 2 lets it grow while round trips stay
- * short), never below MIN_PIPE_BYTES nor above what the peer lets be unconsumed. Counting
+ * short), never below a floor (below) nor above what the peer lets be unconsumed. Counting
  * acknowledgements works for TLS and plaintext alike and covers the receiving side's socket
  * buffer, which TCP_NOTSENT_LOWAT would not.
  */
 
 /**
- * The least the pipe holds: one of the peer's reads (64 KiB). On loopback under load the
- * estimate stays near it, and a request's wait grew with it (requests under load, 64 B
- * bulk: p50 about 8 ms at 64 KiB, 20 ms at 128 KiB, 30 ms at 256 KiB, bulk rate within noise;
- * docs/benchmarks.md).
+ * The least the pipe holds: PIPE_MESSAGES messages of the average size written lately, and
+ * at least MIN_PIPE_BYTES (one of the peer's reads), at most MAX_FLOOR_BYTES. On loopback
+ * under load the estimate below stays near this floor, and it trades a request's wait
+ * against the bulk rate: the receiving proxy's work grows with messages more than with bytes,
+ * so a floor in bytes alone was either slow for large messages or deep for small ones
+ * (requests under load, quiet machine: a 64 KiB floor gave 64 B bulk p50 6 ms at 0.5 M msg/s
+ * and 4 KiB bulk 2 ms at 34 k msg/s; 256 KiB gave 17 ms at 0.63 M and 5 ms at 52 k).
  */
 export const MIN_PIPE_BYTES = 64 * 1024;
+export const MAX_FLOOR_BYTES = 256 * 1024;
+export const PIPE_MESSAGES = 64;
 /** How long the shortest round trip counts before a longer one may replace it. */
 const MIN_RTT_WINDOW_MS = 10_000;
 /** Delivery-rate samples the estimate takes the largest of. */
@@ -32,7 +37,10 @@ interface Mark {
 }
 
 export class PipeWindow {
-  limit = MIN_PIPE_BYTES;
+  /** Twice the estimated bandwidth-delay product (0 before the first estimate). */
+  private estimate = 0;
+  /** Bytes per message written, averaged over the last few hundred. */
+  private messageBytes = 0;
   /** Shortest round trip seen lately (ms), or null before the first. */
   minRttMs: number | null = null;
   private minRttAt = 0;
@@ -42,6 +50,17 @@ export class PipeWindow {
   private readonly rates: number[] = [];
 
   constructor(private readonly maxBytes: number) {}
+
+  /** Bytes that may be written and not yet acknowledged. */
+  get limit(): number {
+    const floor = Math.min(MAX_FLOOR_BYTES, Math.max(MIN_PIPE_BYTES, PIPE_MESSAGES * this.messageBytes));
+    return Math.min(this.maxBytes, Math.max(floor, this.estimate));
+  }
+
+  /** A message of `bytes` (payload) was written. */
+  message(bytes: number): void {
+    this.messageBytes += (bytes - this.messageBytes) / 256;
+  }
 
   /** Whether `bytes` more may be written with `unacked` written and not acknowledged. */
   allows(unacked: number, bytes: number): boolean {
@@ -73,8 +92,7 @@ export class PipeWindow {
     }
     this.rates.push((this.ackedTotal - mark.acked) / rtt);
     if (this.rates.length > RATE_SAMPLES) this.rates.shift();
-    const bdp = Math.max(...this.rates) * this.minRttMs;
-    this.limit = Math.min(this.maxBytes, Math.max(MIN_PIPE_BYTES, Math.ceil(2 * bdp)));
+    this.estimate = Math.ceil(2 * Math.max(...this.rates) * this.minRttMs);
   }
 
   /** A new connection: writes not yet acknowledged are resent, so their marks say nothing. */

@@ -90,6 +90,13 @@ export class Session {
     return { restarted, resend: this.resend.after(delivered) };
   }
 
+  /** An ACK for what was received since the last one, or null when nothing new was. */
+  ackDue(): Buffer | null {
+    if (this.delivered <= this.ackedUpTo) return null;
+    this.ackedUpTo = this.delivered;
+    return encodeAck(this.delivered);
+  }
+
   /** The ACK to send on a new connection, if anything was received. */
   ackNow(): Buffer | null {
     if (this.delivered === 0) return null;
