@@ -168,7 +168,8 @@ export class Proxy implements RegistrationHandler<RegisteredProcess> {
     if (this.stopping) return;
     this.stopping = true;
     this.server.close();
-    await drainForShutdown(this.slots, this.peers?.links.values() ?? [], graceMs, this.log);
+    // An array, not the map's iterator: the drain looks at the links again and again.
+    await drainForShutdown(this.slots, [...(this.peers?.links.values() ?? [])], graceMs, this.log);
     for (const s of [...this.slots]) this.evict(s, new SlotlinkError(ErrorCode.PROXY_SHUTDOWN, 'the proxy is shutting down'), 'info');
     this.peers?.stop();
     this.metricsServer?.close();

@@ -14,7 +14,7 @@ import type { RegisteredProcess } from './registered-process.js';
 /** How often the drain looks whether everything has arrived. */
 const DRAIN_POLL_MS = 5;
 
-export async function drainForShutdown(slots: Set<RegisteredProcess>, links: Iterable<Link>, graceMs: number, log: Logger): Promise<void> {
+export async function drainForShutdown(slots: Set<RegisteredProcess>, links: readonly Link[], graceMs: number, log: Logger): Promise<void> {
   const deadline = Date.now() + graceMs;
   // Each process stops sending and commits what it accepted; meanwhile everything runs.
   const reason = { code: ErrorCode.PROXY_SHUTDOWN, message: 'the proxy is shutting down' };
