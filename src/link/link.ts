@@ -34,8 +34,8 @@ export interface DeliverySink {
 export interface SessionListener {
   /** `count` SENDs from `from` to `dst` may not have been delivered (the peer restarted): tell their sender. */
   failBack(from: Uint8Array, dst: string, count: number, error: SlotlinkError): void;
-  /** The peer restarted: everything waiting for an answer from it will not get one. */
-  peerRestarted(link: Link, error: SlotlinkError): void;
+  /** The peer restarted, or the link closed: everything waiting for an answer over it will not get one. */
+  answersLost(link: Link, error: SlotlinkError): void;
 }
 
 /** The names a link announces to its peer, and what it hears of the peer's. */
@@ -373,6 +373,14 @@ export class Link implements ConnectionOwner, LivenessOwner, StreamWriter {
   /** Graceful close at shutdown: flush what is written, say goodbye. */
   close(): void {
     if (this.isUp) for (const bytes of this.session.outgoing()) this.conn!.write(bytes);
+    // What never left (the peer was removed by a reload, or a drain ran out of time) is
+    // failed back, and requests waiting for an answer over this link fail now.
+    const error = new SlotlinkError(ErrorCode.UNREACHABLE, `the link to "${this.peer}" closed (the peer was removed from this proxy's configuration, or the proxy stopped) before this message left`);
+    for (const c of this.sendCredits.all()) {
+      const dst = `${latin1(c.key)}@${this.peer}`;
+      for (const w of this.scheduler.drop(c)) if (w.kind === RecordKind.SEND) this.parts.session.failBack(w.from, dst, 1, error);
+    }
+    this.parts.session.answersLost(this, error);
     this.setStatus({ state: LinkState.CLOSED, since: Date.now() });
     this.liveness.back();
     this.conn?.close();
@@ -407,7 +415,7 @@ export class Link implements ConnectionOwner, LivenessOwner, StreamWriter {
     }
     this.peerDirectory = null;
     this.receiveCredits.reset();
-    this.parts.session.peerRestarted(this, error);
+    this.parts.session.answersLost(this, error);
     this.log.warn('peer restarted: new session', { incarnation, sendsFailedBack: failed });
   }
 }

@@ -178,8 +178,8 @@ export class Router implements DeliverySink, SessionListener {
     for (let i = 0; i < count; i++) this.answer(slot, RecordKind.ERROR, about, 0, payload);
   }
 
-  /** A peer restarted: every request waiting for an answer over its link fails now, not at its timeout. */
-  peerRestarted(link: Link, error: SlotlinkError): void {
+  /** A peer restarted or its link closed: every request waiting for an answer over that link fails now, not at its timeout. */
+  answersLost(link: Link, error: SlotlinkError): void {
     const payload = errorPayload(error.code, error.message);
     for (const slot of this.directory.slots()) for (const r of slot.awaiting.takeLink(link)) this.answer(slot, RecordKind.ERROR, r.to, r.requestId, payload);
   }
