@@ -136,3 +136,42 @@ test('SIGHUP with mutual TLS: a new certificate and CA serve new connections; th
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('SIGHUP removing a peer whose link holds messages back: the SENDs that never left are failed back, not dropped', { timeout: 90_000 }, async () => {
+  const dir = mkdtempSync(join(os.tmpdir(), 'slotlink-reload-drop-'));
+  const proxies: ProxyProcess[] = [];
+  const workers: Worker[] = [];
+  try {
+    const beta = await startProxyProcess(join(dir, 'beta.sock'), ['--node', 'beta', '--listen', '127.0.0.1:0', '--insecure-plaintext']);
+    proxies.push(beta);
+    const config = join(dir, 'alpha.json');
+    writeFileSync(config, JSON.stringify({ node: 'alpha', insecurePlaintext: true, peer: [`beta=127.0.0.1:${beta.ready.linkPort}`] }));
+    const alpha = await startProxyProcess(join(dir, 'alpha.sock'), ['--config', config]);
+    proxies.push(alpha);
+    const sink = await startWorker();
+    const sender = await startWorker();
+    workers.push(sink, sender);
+    await sink.call('connect', { socket: beta.socket, name: 'sink' });
+    await sender.call('connect', { socket: alpha.socket, name: 'sender', quiet: true });
+    await until(async () => (await status(alpha)).remoteDirectory.some((d) => d.names.includes('sink')));
+
+    // Beta stops taking anything: alpha's pipe fills and the rest waits on its link.
+    process.kill(beta.pid, 'SIGSTOP');
+    await sender.call('sendForever', { to: 'sink@beta', size: 1000, report: 1 });
+    await until(async () => ((await status(alpha)).links.find((l) => l.peer === 'beta')?.waitingMessages ?? 0) > 100);
+    writeFileSync(config, JSON.stringify({ node: 'alpha', insecurePlaintext: true, peer: [] }));
+    alpha.child.kill('SIGHUP');
+    await alpha.waitForLog((l) => l.includes('"peersRemoved":["beta"]'));
+    await until(async () => ((await sender.call('undeliverable')) as Record<string, number>).SLOTLINK_ERR_UNREACHABLE > 100);
+    await sender.call('stopSending', { wait: false });
+  } finally {
+    try {
+      for (const p of proxies) process.kill(p.pid, 'SIGCONT');
+    } catch {
+      // gone
+    }
+    await Promise.all(workers.map((w) => w.kill()));
+    await Promise.all(proxies.map((p) => p.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
