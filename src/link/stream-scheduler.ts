@@ -6,10 +6,10 @@
  * bulk stream waits for at most one quantum of each other stream, not for their queues.
  * Whether a message may leave (the link has room, its destination has credit) is the
  * link's to say (StreamWriter); a stream whose destination lacks credit steps out of the
- * round until a grant brings it back. A stream holds at most its limit (the link's credit
- * window: what the link held per destination before it had a scheduler) before its source
- * is paused, so what waits here is bounded per source, and a source is not stopped, for
- * everything it sends, by a short outage of one link.
+ * round until a grant brings it back. A stream holds at most its limit before its source is
+ * paused, so what waits here is bounded per source (the link sets it: small while the link is
+ * up, so messages wait in the source's slot rather than as objects here; a credit window
+ * while it is away, so a short outage of one link does not stop a source for all it sends).
  */
 import type { Waiting } from './credit.js';
 import type { OutCredit } from './send-credit.js';
@@ -82,7 +82,14 @@ export class StreamScheduler {
    * half of them left). `counters.creditStalls` counts the times a stream stepped out of the
    * round for lack of credit.
    */
-  constructor(private readonly streamBytes: number, private readonly counters: { creditStalls: number }) {}
+  constructor(private streamBytes: number, private readonly counters: { creditStalls: number }) {}
+
+  /** A new limit per stream; sources of streams now well under it go on. */
+  setStreamBytes(bytes: number): void {
+    if (bytes === this.streamBytes) return;
+    this.streamBytes = bytes;
+    for (const byFrom of this.streams.values()) for (const s of byFrom.values()) if (s.queuedBytes <= bytes / 2) s.gate.open();
+  }
 
   /** Nothing waits: a new message may go straight to the link if it has room. */
   get idle(): boolean {
