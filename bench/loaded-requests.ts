@@ -10,9 +10,12 @@
  * runs; then issue 10's targets, judged on the figures of this run.
  *
  *   node dist/bench/loaded-requests.js [--runs 3] [--requests 3000] [--quick] [--json]
+ *                                      [--contenders slotlink,nats,zmq,direct]
  *
  * --requests: requests timed in each loaded phase, one per millisecond (the phase lasts that
  * many ms); a third as many are timed idle, after a fifteenth as many untimed.
+ * --contenders: only these (for A/B runs of a change to one of them; the targets that
+ * compare with a contender left out are then reported as such).
  */
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -24,6 +27,7 @@ import { fmt, median, percentile } from './stats.js';
 export interface LoadedBenchOptions {
   runs?: string;
   requests?: string;
+  contenders?: string;
   quick?: boolean;
   json?: boolean;
 }
@@ -145,6 +149,12 @@ export async function runLoadedBench(values: LoadedBenchOptions): Promise<Loaded
     // The table's order: slotlink, NATS, ZeroMQ, direct TCP.
     const order: ContenderKey[] = ['slotlink', 'nats', 'zmq', 'direct'];
     contenders.sort((a, b) => order.indexOf(a.key) - order.indexOf(b.key));
+    if (values.contenders !== undefined) {
+      const wanted = values.contenders.split(',');
+      const unknown = wanted.filter((k) => !(order as string[]).includes(k));
+      if (unknown.length > 0) throw new Error(`--contenders expects some of ${order.join(', ')}, got ${unknown.join(', ')}`);
+      contenders.splice(0, contenders.length, ...contenders.filter((c) => wanted.includes(c.key)));
+    }
 
     type Paced = { rtts: number[]; failed: number; start: number; lastSent: number; end: number };
     const requestLoop = (c: Contender, n: number): Promise<Paced> =>
@@ -310,5 +320,5 @@ export function renderLoaded(r: LoadedResult): string[] {
   ];
 }
 
-const parseOptions = { runs: { type: 'string' }, requests: { type: 'string' }, quick: { type: 'boolean' }, json: { type: 'boolean' } } as const;
+const parseOptions = { runs: { type: 'string' }, requests: { type: 'string' }, contenders: { type: 'string' }, quick: { type: 'boolean' }, json: { type: 'boolean' } } as const;
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await runLoadedBench(parseArgs({ options: parseOptions }).values);

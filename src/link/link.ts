@@ -27,8 +27,9 @@ export * from './link-state.js';
 
 /**
  * What a stream holds while its link is up before its source pauses: the rest waits in the
- * source's slot. Deeper, each waiting message is an object: with a credit window (1 MiB) per
- * stream the sending proxy spent a fifth of its time queueing and collecting them (64 B bulk).
+ * source's slot, not as one object per message here (with a credit window per stream:
+ * `node dist/bench/stream.js --across --pairs 2 --size 64 --plaintext`, 0.79 M msg/s against
+ * 0.96 M at 64 KiB, medians of three alternated runs).
  */
 const STREAM_BYTES_UP = 64 * 1024;
 
@@ -383,10 +384,7 @@ export class Link implements ConnectionOwner, LivenessOwner, StreamWriter {
     // What never left (the peer was removed by a reload, or a drain ran out of time) is
     // failed back, and requests waiting for an answer over this link fail now.
     const error = new SlotlinkError(ErrorCode.UNREACHABLE, `the link to "${this.peer}" closed (the peer was removed from this proxy's configuration, or the proxy stopped) before this message left`);
-    for (const c of this.sendCredits.all()) {
-      const dst = `${latin1(c.key)}@${this.peer}`;
-      for (const w of this.scheduler.drop(c)) if (w.kind === RecordKind.SEND) this.parts.session.failBack(w.from, dst, 1, error);
-    }
+    for (const c of this.sendCredits.all()) this.failBackWaiting(c, error);
     this.parts.session.answersLost(this, error);
     this.setStatus({ state: LinkState.CLOSED, since: Date.now() });
     this.liveness.back();
@@ -415,16 +413,24 @@ export class Link implements ConnectionOwner, LivenessOwner, StreamWriter {
         this.parts.session.failBack(u.from, dst, u.sends, error);
         failed += u.sends;
       }
-      for (const w of this.scheduler.drop(c)) {
-        if (w.kind !== RecordKind.SEND) continue;
-        this.parts.session.failBack(w.from, dst, 1, error);
-        failed++;
-      }
+      failed += this.failBackWaiting(c, error);
     }
     this.peerDirectory = null;
     this.receiveCredits.reset();
     this.parts.session.answersLost(this, error);
     this.log.warn('peer restarted: new session', { incarnation, sendsFailedBack: failed });
+  }
+
+  /** Drops what waits to leave for `credit`'s destination; each SEND is failed back to its sender. Returns how many. */
+  private failBackWaiting(credit: OutCredit, error: SlotlinkError): number {
+    const dst = `${latin1(credit.key)}@${this.peer}`;
+    let failed = 0;
+    for (const w of this.scheduler.drop(credit)) {
+      if (w.kind !== RecordKind.SEND) continue;
+      this.parts.session.failBack(w.from, dst, 1, error);
+      failed++;
+    }
+    return failed;
   }
 }
 

@@ -15,8 +15,9 @@
  * under load the estimate below stays near this floor, and it trades a request's wait
  * against the bulk rate: the receiving proxy's work grows with messages more than with bytes,
  * so a floor in bytes alone was either slow for large messages or deep for small ones
- * (requests under load, quiet machine: a 64 KiB floor gave 64 B bulk p50 6 ms at 0.5 M msg/s
- * and 4 KiB bulk 2 ms at 34 k msg/s; 256 KiB gave 17 ms at 0.63 M and 5 ms at 52 k).
+ * (`node dist/bench/loaded-requests.js --quick --requests 1000 --contenders slotlink --json`
+ * with the floor set to each size, two runs each: 64 KiB gave 64 B bulk a loaded p50 of 6 ms
+ * at 0.5 M msg/s and 4 KiB bulk 2 ms at 34 k msg/s; 256 KiB gave 17 ms at 0.63 M and 5 ms at 52 k).
  */
 export const MIN_PIPE_BYTES = 64 * 1024;
 export const MAX_FLOOR_BYTES = 256 * 1024;
@@ -42,7 +43,7 @@ export class PipeWindow {
   /** Bytes per message written, averaged over the last few hundred. */
   private messageBytes = 0;
   /** Shortest round trip seen lately (ms), or null before the first. */
-  minRttMs: number | null = null;
+  private minRttMs: number | null = null;
   private minRttAt = 0;
   private ackedTotal = 0;
   private marks: Mark[] = [];

@@ -42,10 +42,8 @@ export class Session {
   /** Frames not yet handed to a connection, then an ACK if one is due: what the next write carries. */
   *outgoing(): Generator<Buffer> {
     yield* this.resend.take();
-    if (this.delivered > this.ackedUpTo) {
-      this.ackedUpTo = this.delivered;
-      yield encodeAck(this.delivered);
-    }
+    const ack = this.ackDue();
+    if (ack) yield ack;
   }
 
   /** A DATA frame numbered `seq` arrived: true to take it, false for a duplicate. Throws if it skips ahead. */

@@ -67,8 +67,6 @@ export class StreamScheduler {
   /** Messages and payload bytes waiting in all streams. */
   queuedMessages = 0;
   queuedBytes = 0;
-  /** Times a source was paused because its stream was full. */
-  sourcesPaused = 0;
   private readonly streams = new Map<OutCredit, Map<Uint8Array, OutStream>>();
   private readonly parked = new Map<OutCredit, Set<OutStream>>();
   /** Streams with a turn due, in order; `round[roundHead]` is the one whose turn it is. */
@@ -112,7 +110,8 @@ export class StreamScheduler {
       s.state = StreamState.IN_ROUND;
       this.round.push(s);
     }
-    if (src && s.queuedBytes > this.streamBytes && s.gate.hold(src)) this.sourcesPaused++;
+    // The source counts its own pauses (a slot's backPressureWaits).
+    if (src && s.queuedBytes > this.streamBytes) s.gate.hold(src);
   }
 
   /**
@@ -193,11 +192,6 @@ export class StreamScheduler {
     this.roundHead = 0;
     if (this.turn && dropped.has(this.turn)) this.turn = null;
     return left;
-  }
-
-  /** Streams to `credit` with something waiting. */
-  streamsTo(credit: OutCredit): number {
-    return this.streams.get(credit)?.size ?? 0;
   }
 
   private take(s: OutStream): void {
