@@ -12,6 +12,8 @@ export const ErrorCode = {
   NAME_TAKEN: 'SLOTLINK_ERR_NAME_TAKEN',
   INVALID_NAME: 'SLOTLINK_ERR_INVALID_NAME',
   INVALID_ADDRESS: 'SLOTLINK_ERR_INVALID_ADDRESS',
+  INVALID_SUBJECT: 'SLOTLINK_ERR_INVALID_SUBJECT',
+  TOO_MANY_SUBSCRIPTIONS: 'SLOTLINK_ERR_TOO_MANY_SUBSCRIPTIONS',
   PROTOCOL_VERSION: 'SLOTLINK_ERR_PROTOCOL_VERSION',
   PROXY_FULL: 'SLOTLINK_ERR_PROXY_FULL',
   NOT_PERMITTED: 'SLOTLINK_ERR_NOT_PERMITTED',
@@ -96,6 +98,18 @@ export class InvalidNameError extends SlotlinkError {
 export class InvalidAddressError extends SlotlinkError {
   constructor(address: unknown, why: string) {
     super(ErrorCode.INVALID_ADDRESS, `invalid address ${JSON.stringify(address)}: ${why} (expected "name" or "name@node")`);
+  }
+}
+
+export class InvalidSubjectError extends SlotlinkError {
+  constructor(subject: unknown, why: string) {
+    super(ErrorCode.INVALID_SUBJECT, `invalid subject ${JSON.stringify(subject)}: ${why} (expected tokens separated by dots, like "prices.eu.fr"; subscriptions may use "*" for one token and a last ">" for the rest)`);
+  }
+}
+
+export class TooManySubscriptionsError extends SlotlinkError {
+  constructor(max: number) {
+    super(ErrorCode.TOO_MANY_SUBSCRIPTIONS, `this process holds ${max} subscriptions, the most a process may: unsubscribe some, or subscribe with wildcards`);
   }
 }
 

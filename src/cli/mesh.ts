@@ -88,6 +88,11 @@ export class Mesh {
     while (!(await this.status(side)).remoteDirectory.some((r) => r.names.includes(name))) await new Promise((r) => setTimeout(r, POLL_MS));
   }
 
+  /** Resolves once `side` has heard from its peer that a process there subscribed to `pattern`. */
+  async waitForRemoteSubject(side: Side, pattern: string): Promise<void> {
+    while (!(await this.status(side)).remoteDirectory.some((r) => r.subjects.includes(pattern))) await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+
   /** Stops both proxies (SIGTERM: they drain) and removes the directory. */
   async close(): Promise<void> {
     await Promise.all([this.alpha?.stop(), this.beta?.stop()]);

@@ -21,9 +21,12 @@ import { Mailbox, type MailboxStats } from '../slot/mailbox.js';
 import { AddressCache } from '../slot/address-cache.js';
 import { RecordKind, addressOf, decodeErrorPayload, encodeErrorPayload, type MessageView } from '../slot/record.js';
 import type { Slot } from '../slot/slot.js';
+import { checkSubject } from '../slot/subject.js';
 import { Inbox } from './inbox.js';
 import { Message, MessageKind, type Replier } from './message.js';
 import { PendingRequests } from './pending-requests.js';
+import type { SubscribeOptions, Subscription } from './subscription.js';
+import { Subscriptions } from './subscriptions.js';
 
 export type Payload = Uint8Array | string;
 
@@ -50,6 +53,9 @@ export interface Undeliverable {
 export interface EndpointStats extends MailboxStats {
   address: string;
   pendingRequests: number;
+  /** Subscriptions open, and publications that arrived for ones already ended. */
+  subscriptions: number;
+  publicationsIgnored: number;
   /** Replies that answered no pending request (late after a timeout, or not from the destination asked). */
   repliesIgnored: number;
   inboxBytes: number;
@@ -59,8 +65,16 @@ const DONE = Promise.resolve();
 const encoder = new TextEncoder();
 const MAX_CACHED_ADDRESSES = 1024;
 
+/** A subscription dropped publications because its application fell behind (drop-oldest). */
+export interface SlowSubscription {
+  subscription: Subscription;
+  /** How many were dropped this time (`subscription.dropped` has them all). */
+  dropped: number;
+}
+
 export interface EndpointEvents {
   undeliverable: [Undeliverable];
+  slow: [SlowSubscription];
   close: [SlotlinkError | null];
 }
 
@@ -78,6 +92,8 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
   private readonly pending = new PendingRequests();
   private readonly inbox: Inbox;
   private readonly addresses = new Map<string, Uint8Array>();
+  private readonly subjects = new Map<string, Uint8Array>();
+  private readonly subscriptions: Subscriptions;
   /** Sender addresses as strings, found by their bytes: no string built per message. */
   private readonly senders = new AddressCache<string>(MAX_CACHED_ADDRESSES);
   private readonly drainWaiters: Array<() => void> = [];
@@ -103,9 +119,19 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
     });
     const mailbox = this.mailbox;
     this.inbox = new Inbox({ pause: () => mailbox.pauseReading(), resume: () => mailbox.resumeReading() }, limits.maxInboxBytes, () => this.pending.size > 0);
+    const inbox = this.inbox;
+    this.subscriptions = new Subscriptions({
+      control: (frame) => {
+        if (!socket.destroyed) socket.write(encodeControl(frame));
+      },
+      hold: (n) => inbox.hold(n),
+      release: (n) => inbox.release(n),
+      slow: (subscription, dropped) => this.emit('slow', { subscription, dropped }),
+    });
     const decoder = new ControlDecoder();
     const onFrames = (frames: ControlFrame[]) => {
       for (const f of frames) {
+        if (this.subscriptions.control(f)) continue;
         if (f.op === ControlOp.CLOSING) this.closeReason = errorFromWire(f.code, f.message);
         if (f.op === ControlOp.DRAINING) this.drainForProxy(errorFromWire(f.code, f.message));
       }
@@ -145,6 +171,31 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
     if (this.state === 'closed') return Promise.reject(new ClosedError(`endpoint ${this.address}`, this.closeReason));
     if (!this.mailbox.backlogged && this.slot.writer.hasSpace()) return DONE;
     return this.mailbox.whenWritable();
+  }
+
+  /**
+   * Publishes `data` to `subject` (no wildcards): every subscription that matches it, on this
+   * host and on every peer, receives it; nobody subscribed is not an error. Resolves once it
+   * is in the slot, as send() does.
+   */
+  publish(subject: string, data: Payload): Promise<void> {
+    try {
+      return this.put(RecordKind.PUBLISH, this.subjectBytes(subject), 0, this.payload(data));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Subscribes to `subject`, where `*` matches one token and a last `>` the rest
+   * (`prices.eu.>`). The subscription is an async iterator of the publications that match,
+   * in order per publisher; `unsubscribe()` ends it. Any number share the endpoint's slot.
+   * Throws InvalidSubjectError for a pattern that breaks the rules; `ready` rejects if the
+   * proxy refuses it (too many subscriptions).
+   */
+  subscribe(subject: string, options: SubscribeOptions = {}): Subscription {
+    this.checkOpen();
+    return this.subscriptions.add(subject, options);
   }
 
   /** Sends a request and resolves with the reply's payload. */
@@ -212,7 +263,15 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
   }
 
   stats(): EndpointStats {
-    return { address: this.address, ...this.mailbox.stats(), pendingRequests: this.pending.size, repliesIgnored: this.pending.ignored, inboxBytes: this.inbox.bytes };
+    return {
+      address: this.address,
+      ...this.mailbox.stats(),
+      pendingRequests: this.pending.size,
+      repliesIgnored: this.pending.ignored,
+      inboxBytes: this.inbox.bytes,
+      subscriptions: this.subscriptions.size,
+      publicationsIgnored: this.subscriptions.ignored,
+    };
   }
 
   // ---- Replier (used by Message.reply/fail) ----
@@ -253,6 +312,16 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
     return bytes;
   }
 
+  private subjectBytes(subject: string): Uint8Array {
+    let bytes = this.subjects.get(subject);
+    if (bytes) return bytes;
+    checkSubject(subject);
+    if (this.subjects.size >= MAX_CACHED_ADDRESSES) this.subjects.clear();
+    bytes = encoder.encode(subject);
+    this.subjects.set(subject, bytes);
+    return bytes;
+  }
+
   private addressBytes(to: string): Uint8Array {
     let bytes = this.addresses.get(to);
     if (bytes) return bytes;
@@ -287,6 +356,10 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
       }
       case RecordKind.REPLY:
         this.pending.answer(m.requestId, this.sender(m), { reply: payloadOf(m) });
+        return;
+      case RecordKind.PUBLISH:
+        // The sender cache doubles as the subject cache: both are the record's address.
+        this.subscriptions.deliver(m.requestId, new Message(this, MessageKind.PUBLISH, '', payloadOf(m), 0, this.sender(m)));
         return;
       case RecordKind.ERROR: {
         const error = parseError(payloadOf(m));
@@ -323,6 +396,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
     this.mailbox.close(new ClosedError(`endpoint ${this.address}`, this.closeReason));
     if (!this.socket.destroyed) this.socket.destroy();
     this.pending.failAll(new ClosedError(`endpoint ${this.address}`, this.closeReason));
+    this.subscriptions.endAll(this.closeReason);
     for (const w of this.drainWaiters.splice(0)) w();
     this.inbox.end();
     this.emit('close', this.closeReason);

@@ -2,7 +2,8 @@
  * Messages an endpoint received and its application has not taken yet, in arrival order, for
  * its async iterator. Past a bound the endpoint stops reading its slot (the proxy then holds
  * the senders back); it reads again once the application has taken half. While the endpoint
- * waits for answers it reads regardless, or no answer could reach it.
+ * waits for answers it reads regardless, or no answer could reach it. What a blocking
+ * subscription holds counts against the same bound (hold/release).
  */
 import type { Pausable } from '../util/gate.js';
 import type { Message } from './message.js';
@@ -23,11 +24,22 @@ export class Inbox {
     const puller = this.pullers.shift();
     if (puller) return puller({ value: msg, done: false });
     this.held.push(msg);
-    this.bytes += msg.data.length;
+    this.hold(msg.data.length);
+  }
+
+  /** `n` more bytes are held for the application; past the bound, the slot is no longer read. */
+  hold(n: number): void {
+    this.bytes += n;
     if (this.bytes > this.maxBytes && !this.paused && !this.awaitingAnswers()) {
       this.paused = true;
       this.reading.pause();
     }
+  }
+
+  /** The application took `n` bytes; once half the bound is free, the slot is read again. */
+  release(n: number): void {
+    this.bytes -= n;
+    if (this.paused && this.bytes <= this.maxBytes / 2) this.resumeReading();
   }
 
   /** The next message, waiting for one; done once the endpoint has ended and all are taken. */
@@ -57,8 +69,7 @@ export class Inbox {
       this.held.length = 0;
       this.head = 0;
     }
-    this.bytes -= m.data.length;
-    if (this.paused && this.bytes <= this.maxBytes / 2) this.resumeReading();
+    this.release(m.data.length);
     return m;
   }
 

@@ -1,7 +1,7 @@
 /** A message as an application receives it. */
 import { ClosedError, ErrorCode, SlotlinkError, type ErrorCode as Code } from '../errors.js';
 
-export const MessageKind = { SEND: 'send', REQUEST: 'request' } as const;
+export const MessageKind = { SEND: 'send', REQUEST: 'request', PUBLISH: 'publish' } as const;
 export type MessageKind = (typeof MessageKind)[keyof typeof MessageKind];
 
 /** What the endpoint does for a message's reply(); kept small so Message stays a plain value. */
@@ -15,14 +15,16 @@ export class Message {
 
   constructor(
     private readonly replier: Replier,
-    /** `send` or `request`. */
+    /** `send`, `request` or `publish`. */
     readonly kind: MessageKind,
-    /** The sender's instance address (`name~id@node`): replies go there. */
+    /** The sender's instance address (`name~id@node`): replies go there. Empty for a publication. */
     readonly from: string,
     /** The payload. It may share memory with other messages of the same batch; copy it to keep it long. */
     readonly data: Buffer,
     /** Non-zero for a request. */
     readonly requestId: number,
+    /** The subject a publication was published to (empty for a send or request). */
+    readonly subject = '',
   ) {}
 
   get isRequest(): boolean {

@@ -23,6 +23,11 @@ export const ControlOp = {
   DRAINING: 'draining',
   FLUSHED: 'flushed',
   STATUS: 'status',
+  SUBSCRIBE: 'subscribe',
+  SUBSCRIBED: 'subscribed',
+  UNSUBSCRIBE: 'unsubscribe',
+  UNSUBSCRIBED: 'unsubscribed',
+  DROPPED: 'dropped',
 } as const;
 export type ControlOp = (typeof ControlOp)[keyof typeof ControlOp];
 
@@ -35,7 +40,30 @@ export interface Draining { op: 'draining'; code: string; message: string }
 export interface Flushed { op: 'flushed' }
 export interface StatusRequest { op: 'status' }
 export interface StatusReply { op: 'status'; status: unknown }
-export type ControlFrame = ProcessHello | Welcome | Refused | Closing | Draining | Flushed | StatusRequest | StatusReply;
+
+/** What a subscription does when its subscriber falls behind (docs/slot-layout.md §8). */
+export const SubscriptionPolicy = {
+  /** Publications wait for room, and hold their publishers back. */
+  BLOCK: 'block',
+  /** Past `maxQueuedBytes` waiting, the oldest are dropped and counted. */
+  DROP_OLDEST: 'drop-oldest',
+} as const;
+export type SubscriptionPolicy = (typeof SubscriptionPolicy)[keyof typeof SubscriptionPolicy];
+/** Bytes a drop-oldest subscription lets wait, at the proxy and in the client, unless it says otherwise. */
+export const DEFAULT_SUBSCRIPTION_QUEUED_BYTES = 1024 * 1024;
+/** Subscriptions one process may hold. */
+export const MAX_SUBSCRIPTIONS = 4096;
+/** Subscription ids are u32s other than 0 (they travel in a record's requestId). */
+export const MAX_SUBSCRIPTION_ID = 0xffffffff;
+
+export interface Subscribe { op: 'subscribe'; id: number; subject: string; policy?: SubscriptionPolicy; maxQueuedBytes?: number }
+export interface Subscribed { op: 'subscribed'; id: number }
+export interface Unsubscribe { op: 'unsubscribe'; id: number }
+/** The subscription has ended; with `code` and `message` when the proxy refused it. */
+export interface Unsubscribed { op: 'unsubscribed'; id: number; code?: string; message?: string }
+/** The proxy dropped `messages` publications for a drop-oldest subscription since it last said so. */
+export interface Dropped { op: 'dropped'; id: number; messages: number }
+export type ControlFrame = ProcessHello | Welcome | Refused | Closing | Draining | Flushed | StatusRequest | StatusReply | Subscribe | Subscribed | Unsubscribe | Unsubscribed | Dropped;
 
 /** The size limit of a frame: the status reply may be large, every other frame is small. */
 function limitFor(frame: ControlFrame): number {

@@ -6,8 +6,10 @@
  */
 import { LinkProtocolError } from '../errors.js';
 import { checkName } from '../slot/address.js';
-import type { MessageView, RecordKind } from '../slot/record.js';
-import { DATA_HEADER, DATA_MESSAGE_HEADER, DATA_OFFSET, DATA_SEQ, JSON_FRAME_MAX, LINK_PROTOCOL_VERSION, LinkOp, OP_NAMES, readU64, type DirectoryFrame, type LinkHello } from './frame.js';
+import { RecordKind } from '../slot/record.js';
+import { checkPattern, subjectBytesError } from '../slot/subject.js';
+import type { MessageView } from '../slot/record.js';
+import { DATA_HEADER, DATA_MESSAGE_HEADER, DATA_OFFSET, DATA_SEQ, JSON_FRAME_MAX, LINK_PROTOCOL_VERSION, LinkOp, MAX_ANNOUNCED_SUBJECTS, OP_NAMES, PUBLISH_KEY, readU64, type DirectoryFrame, type LinkHello } from './frame.js';
 
 /**
  * A DATA frame as it arrives: a run of messages from one source to one destination,
@@ -102,7 +104,19 @@ export function checkDirectory(d: Record<string, unknown>): asserts d is Directo
     if (typeof entry.group !== 'boolean') fail(`names[${i}].group`, entry.group, 'is not true or false');
     if (!isCount(entry.members) || entry.members === 0) fail(`names[${i}].members`, entry.members, 'is not a positive count');
   });
+  if (!Array.isArray(d.subjects)) fail('subjects', d.subjects, 'is not a list');
+  const subjects = d.subjects as unknown[];
+  if (subjects.length > MAX_ANNOUNCED_SUBJECTS) fail('subjects', subjects.length, `lists more than ${MAX_ANNOUNCED_SUBJECTS} patterns`);
+  subjects.forEach((p, i) => {
+    try {
+      checkPattern(p);
+    } catch {
+      fail(`subjects[${i}]`, p, 'is not a valid subscription pattern');
+    }
+  });
 }
+
+const PUBLISH_KEY_BYTES = Buffer.from(PUBLISH_KEY, 'latin1');
 
 export interface FrameHandler {
   /** A whole DATA frame: step through its messages with frame.next(). */
@@ -187,14 +201,27 @@ export class FrameDecoder {
         if (DATA_HEADER + v.srcBytes + v.addressBytes > 4 + body) fail(`srcBytes ${v.srcBytes} + dstBytes ${v.addressBytes} run past the frame's ${body} bytes`);
         if (v.srcBytes === 0 || v.addressBytes === 0) fail('source and destination must not be empty');
         const first = at + DATA_HEADER + v.srcBytes + v.addressBytes;
+        const dst = first - v.addressBytes;
+        const publications = v.addressBytes === PUBLISH_KEY_BYTES.length && PUBLISH_KEY_BYTES.equals(buf.subarray(dst, first));
         // Every message is checked before any is delivered: a frame is delivered whole or not at all.
         let n = 0;
         let payload = 0;
         for (let p = first; p < end; n++) {
           if (end - p < DATA_MESSAGE_HEADER) fail(`message ${n} at byte ${p - at}: ${end - p} bytes left, less than its ${DATA_MESSAGE_HEADER}-byte header`);
-          if (buf[p]! < 1 || buf[p]! > 4) fail(`message ${n}: kind ${buf[p]} is not a message kind`);
+          const kind = buf[p]!;
+          if (kind < RecordKind.SEND || kind > RecordKind.PUBLISH) fail(`message ${n}: kind ${kind} is not a message kind`);
           const bytes = buf.readUInt32LE(p + 5);
           if (bytes > end - p - DATA_MESSAGE_HEADER) fail(`message ${n}: payloadBytes ${bytes} runs past the frame's end`);
+          if ((kind === RecordKind.PUBLISH) !== publications)
+            fail(`message ${n}: kind ${kind} to destination "${buf.latin1Slice(dst, first)}" (PUBLISH goes to "${PUBLISH_KEY}", and only PUBLISH does)`);
+          if (publications) {
+            const at0 = p + DATA_MESSAGE_HEADER;
+            const subjectBytes = bytes > 0 ? buf[at0]! : 0;
+            if (subjectBytes + 1 > bytes) fail(`message ${n}: subjectBytes ${subjectBytes} runs past its payloadBytes ${bytes}`);
+            const why = subjectBytesError(buf, at0 + 1, subjectBytes);
+            if (why) fail(`message ${n}: subject ${JSON.stringify(buf.latin1Slice(at0 + 1, at0 + 1 + subjectBytes))} is not a subject: ${why}`);
+            if (buf.readUInt32LE(p + 1) !== 0) fail(`message ${n}: requestId ${buf.readUInt32LE(p + 1)} on a PUBLISH, must be 0`);
+          }
           payload += bytes;
           p += DATA_MESSAGE_HEADER + bytes;
         }

@@ -26,8 +26,17 @@ export const OP_NAMES = Object.fromEntries(Object.entries(LinkOp).map(([k, v]) =
  * 2: a DATA frame carries a run of messages from one source to one destination.
  * 3: DATA frames carry their destination's credit offset; credit counts a cost per message;
  *    WANTED; HELLO states the receiver's limit over all destinations.
+ * 4: publications (PUBLISH messages to `~publish`); DIRECTORY lists subscription patterns.
  */
-export const LINK_PROTOCOL_VERSION = 3;
+export const LINK_PROTOCOL_VERSION = 4;
+/**
+ * The destination, and credit key, of every publication: one window for all of them on a
+ * link (no name starts with `~`). A PUBLISH message's payload is u8 subjectBytes, the
+ * subject, then the data.
+ */
+export const PUBLISH_KEY = '~publish';
+/** Patterns a DIRECTORY may list. */
+export const MAX_ANNOUNCED_SUBJECTS = 65_536;
 /** u32 length + u8 op. */
 export const FRAME_HEADER = 5;
 /** DATA: header + srcBytes, dstBytes, seq (u64), offset (u64); then src, dst and the messages. */
@@ -60,6 +69,8 @@ export interface DirectoryFrame {
   /** Increases with every change; a snapshot older than the last one seen is ignored. */
   version: number;
   names: Array<{ name: string; group: boolean; members: number }>;
+  /** The distinct subscription patterns of the sender's processes. */
+  subjects: string[];
 }
 
 // ---- encoding ----

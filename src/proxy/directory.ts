@@ -1,12 +1,15 @@
 /**
  * The local directory: which names are registered here, which are groups, and which
- * process each instance address points to. `epoch` changes on every change, so routes
- * cached by the router are dropped at once when a process comes or goes.
+ * process each instance address points to; which subjects are subscribed here, and which
+ * each peer announced. `epoch` changes on every change, so routes cached by the router are
+ * dropped at once when a process comes or goes or a subscription changes.
  */
 import { NameTakenError } from '../errors.js';
 import type { DirectoryFrame } from '../link/frame.js';
 import type { DirectoryExchange, Link } from '../link/link.js';
 import type { RegisteredProcess } from './registered-process.js';
+import { SubjectIndex } from './subject-index.js';
+import { SubscriptionTable } from './subscriptions.js';
 
 export interface Group {
   name: string;
@@ -21,6 +24,8 @@ export interface Group {
 export interface RemoteNames {
   node: string;
   names: Map<string, { group: boolean; members: number }>;
+  /** The subscription patterns it announced. */
+  subjects: string[];
 }
 
 export class Directory implements DirectoryExchange {
@@ -31,22 +36,41 @@ export class Directory implements DirectoryExchange {
   private readonly names = new Map<string, Group>();
   private readonly instances = new Map<string, RegisteredProcess>();
   private readonly remote = new Map<string, RemoteNames>();
+  /** The local processes' subscriptions. */
+  readonly subscriptions = new SubscriptionTable<RegisteredProcess>();
+  /** Every peer's patterns, each leading to the node that announced it. */
+  private readonly remoteSubjects = new SubjectIndex<string>();
 
   /** `incarnation`: this proxy's, which its announcements carry. */
   constructor(private readonly incarnation: string) {}
 
   /** The snapshot of local names this proxy announces to its peers. */
   localSnapshot(): DirectoryFrame {
-    return { incarnation: this.incarnation, version: this.localVersion, names: this.announcement() };
+    return { incarnation: this.incarnation, version: this.localVersion, names: this.announcement(), subjects: this.subscriptions.announced() };
   }
 
   /** A peer's snapshot of its names. */
   peerSnapshot(link: Link, snapshot: DirectoryFrame): void {
-    this.setRemote(link.peer, snapshot.names);
+    this.setRemote(link.peer, snapshot.names, snapshot.subjects);
   }
 
   peerGone(link: Link): void {
-    if (this.remote.delete(link.peer)) this.epoch++;
+    const r = this.remote.get(link.peer);
+    if (!r) return;
+    for (const p of r.subjects) this.remoteSubjects.remove(p, r.node);
+    this.remote.delete(link.peer);
+    this.epoch++;
+  }
+
+  /** A local subscription came or went: routes re-resolve, and peers hear the new patterns. */
+  subscriptionsChanged(): void {
+    this.epoch++;
+    this.localVersion++;
+  }
+
+  /** Peers that announced a pattern matching `subject`. */
+  nodesSubscribedTo(subject: string): readonly string[] {
+    return this.remoteSubjects.match(subject);
   }
 
   /** Every registered process. */
@@ -86,8 +110,10 @@ export class Directory implements DirectoryExchange {
   }
 
   /** Replaces what `node` announced (a full snapshot, never a delta). */
-  setRemote(node: string, names: Array<{ name: string; group: boolean; members: number }>): void {
-    this.remote.set(node, { node, names: new Map(names.map((n) => [n.name, { group: n.group, members: n.members }])) });
+  setRemote(node: string, names: Array<{ name: string; group: boolean; members: number }>, subjects: string[]): void {
+    for (const p of this.remote.get(node)?.subjects ?? []) this.remoteSubjects.remove(p, node);
+    for (const p of subjects) this.remoteSubjects.add(p, node);
+    this.remote.set(node, { node, names: new Map(names.map((n) => [n.name, { group: n.group, members: n.members }])), subjects });
     this.epoch++;
   }
 
@@ -120,7 +146,7 @@ export class Directory implements DirectoryExchange {
   }
 
   /** Plain snapshot of what peers announced. */
-  remoteSnapshot(): Array<{ node: string; names: string[] }> {
-    return [...this.remote.values()].map((r) => ({ node: r.node, names: [...r.names.keys()] }));
+  remoteSnapshot(): Array<{ node: string; names: string[]; subjects: string[] }> {
+    return [...this.remote.values()].map((r) => ({ node: r.node, names: [...r.names.keys()], subjects: r.subjects }));
   }
 }

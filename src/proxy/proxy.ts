@@ -9,8 +9,8 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { defaultOf } from '../contract/config.js';
 import { defaultNodeName, defaultSocketPath } from '../contract/defaults.js';
-import { ControlOp, PROTOCOL_VERSION, type ProcessHello } from '../contract/registration.js';
-import { ConfigError, ErrorCode, ProtocolVersionError, SlotlinkError } from '../errors.js';
+import { ControlOp, PROTOCOL_VERSION, type ProcessHello, type Subscribe, type Unsubscribe } from '../contract/registration.js';
+import { ConfigError, ErrorCode, ProtocolVersionError, RegistrationError, SlotlinkError } from '../errors.js';
 import { Peers, type PeerAddress } from '../link/peers.js';
 import type { LinkSecurity } from '../link/transport.js';
 import { createLogger, type Logger } from '../log.js';
@@ -32,7 +32,8 @@ import { RequestRoundTrips } from './request-round-trips.js';
 import { Router } from './router.js';
 import { drainForShutdown } from './shutdown.js';
 import { SlotTable } from './slot-table.js';
-import { linkStats, slotStats, type ProxyStats } from './stats.js';
+import { linkStats, slotStats, subscriptionStats, type ProxyStats } from './stats.js';
+import type { Subscription } from './subscriptions.js';
 
 export interface ProxyOptions {
   /** Registration socket path. Default: $SLOTLINK_SOCKET or a per-user temp path. */
@@ -82,6 +83,8 @@ export interface LinkConfig {
 const HANDSHAKE_TIMEOUT_MS = 5000;
 /** Missed heartbeats after which a connection is dead. */
 const HEARTBEATS_TO_DEAD = 3;
+/** How often, at most, a process hears that its drop-oldest subscriptions dropped publications. */
+const DROP_REPORT_MS = 100;
 
 export class Proxy implements RegistrationHandler<RegisteredProcess> {
   /** Random per run: peers tell a restart from a reconnect by it. */
@@ -111,6 +114,10 @@ export class Proxy implements RegistrationHandler<RegisteredProcess> {
   private metricsServer: Server | null = null;
   private readonly metricsAt: { host: string; port: number } | undefined;
   private currentSecurity: LinkSecurity | null = null;
+  private readonly maxQueuedBytes: number;
+  /** Subscriptions with drops their processes have not heard of yet. */
+  private readonly dropReports = new Set<Subscription<RegisteredProcess>>();
+  private dropReportTimer: NodeJS.Timeout | null = null;
 
   constructor(options: ProxyOptions = {}) {
     this.node = checkName(options.node ?? defaultNodeName(), 'node name');
@@ -120,7 +127,8 @@ export class Proxy implements RegistrationHandler<RegisteredProcess> {
     this.log = options.logger ?? createLogger({ base: { node: this.node } });
     this.metricsAt = options.metrics;
     this.table = new SlotTable(options.maxSlots ?? defaultOf('maxSlots'));
-    this.router = new Router(this.node, this.directory, options.maxQueuedBytes ?? defaultOf('maxQueuedBytes'));
+    this.maxQueuedBytes = options.maxQueuedBytes ?? defaultOf('maxQueuedBytes');
+    this.router = new Router(this.node, this.directory, this.maxQueuedBytes, (sub) => this.dropsToReport(sub));
     this.server = new RegistrationServer({ path: this.socketPath, gid: options.socketGid, logger: this.log }, this);
     if (options.links) {
       const l = options.links;
@@ -230,6 +238,49 @@ export class Proxy implements RegistrationHandler<RegisteredProcess> {
     conn.registered?.flushed?.();
   }
 
+  /** A subscription (docs/slot-layout.md §8): in effect, or refused with why; a malformed one ends the slot. */
+  onSubscribe(conn: RegistrationConnection<RegisteredProcess>, frame: Subscribe): void {
+    const entry = conn.registered;
+    if (!entry || entry.closed) return;
+    try {
+      this.directory.subscriptions.add(entry, frame, this.maxQueuedBytes);
+    } catch (err) {
+      if (err instanceof RegistrationError) return this.evict(entry, err, 'warn');
+      if (err instanceof SlotlinkError) return conn.send({ op: ControlOp.UNSUBSCRIBED, id: frame.id, ...err.toJSON() });
+      throw err;
+    }
+    this.subscriptionsChanged();
+    conn.send({ op: ControlOp.SUBSCRIBED, id: frame.id });
+  }
+
+  onUnsubscribe(conn: RegistrationConnection<RegisteredProcess>, frame: Unsubscribe): void {
+    const entry = conn.registered;
+    if (!entry || entry.closed) return;
+    if (this.directory.subscriptions.remove(entry, frame.id)) this.subscriptionsChanged();
+    conn.send({ op: ControlOp.UNSUBSCRIBED, id: frame.id });
+  }
+
+  private subscriptionsChanged(): void {
+    this.directory.subscriptionsChanged();
+    this.peers?.namesChanged();
+  }
+
+  /** `sub` dropped publications: its process hears how many, at most every DROP_REPORT_MS. */
+  private dropsToReport(sub: Subscription<RegisteredProcess>): void {
+    if (sub.dropped === sub.unreported) this.log.warn('subscriber falling behind: dropping its oldest publications', { clientName: sub.owner.name, address: sub.owner.address, subject: sub.pattern, maxQueuedBytes: sub.maxQueuedBytes });
+    this.dropReports.add(sub);
+    if (this.dropReportTimer) return;
+    this.dropReportTimer = setTimeout(() => {
+      this.dropReportTimer = null;
+      for (const s of this.dropReports) {
+        if (!s.owner.closed && s.unreported > 0) s.owner.control.send({ op: ControlOp.DROPPED, id: s.id, messages: s.unreported });
+        s.unreported = 0;
+      }
+      this.dropReports.clear();
+    }, DROP_REPORT_MS);
+    this.dropReportTimer.unref();
+  }
+
   /** The process closed its registration socket (exit, crash, kill -9): reclaim at once. */
   onClose(conn: RegistrationConnection<RegisteredProcess>): void {
     const entry = conn.registered;
@@ -254,7 +305,8 @@ export class Proxy implements RegistrationHandler<RegisteredProcess> {
     entry.closed = true;
     this.slots.delete(entry);
     this.directory.remove(entry);
-    this.peers?.namesChanged();
+    this.directory.subscriptions.removeAll(entry);
+    this.subscriptionsChanged();
     // What was queued for it and never reached its slot is answered (see Router.deliver).
     entry.mailbox.close(new SlotlinkError(ErrorCode.RECEIVER_GONE, `"${entry.address}" went away`));
     this.nameTotals.retire(entry.name, slotStats(entry));
@@ -301,7 +353,9 @@ export class Proxy implements RegistrationHandler<RegisteredProcess> {
       evictions: this.evictions,
       peerConnectionsRefused: refused,
       router: { ...this.router.counters },
+      publications: { ...this.router.publications.counters },
       slots,
+      subscriptions: [...this.directory.subscriptions.all()].map(subscriptionStats),
       names: this.nameTotals.stats(slots),
       links: [...(this.peers?.links.values() ?? [])].map((l) => linkStats(l, refused)),
       requestRoundTrips: this.roundTrips.stats(),

@@ -9,7 +9,7 @@ import { dirname } from 'node:path';
 import { NotPermittedError, RegistrationError, SlotlinkError, SocketInUseError, SyscallError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { native } from '../native/binding.js';
-import { ControlOp, HELLO_TIMEOUT_MS, type ControlFrame, type ProcessHello } from '../contract/registration.js';
+import { ControlOp, HELLO_TIMEOUT_MS, type ControlFrame, type ProcessHello, type Subscribe, type Unsubscribe } from '../contract/registration.js';
 import { RegistrationConnection, type Credentials } from './registration-connection.js';
 import { checkSocketDirectory } from './socket-directory.js';
 
@@ -19,6 +19,9 @@ export interface RegistrationHandler<T> {
   onStatus(conn: RegistrationConnection<T>): void;
   /** The process committed everything it accepted and sends no more. */
   onFlushed(conn: RegistrationConnection<T>): void;
+  /** A registered process subscribes or unsubscribes (docs/slot-layout.md §8). */
+  onSubscribe(conn: RegistrationConnection<T>, frame: Subscribe): void;
+  onUnsubscribe(conn: RegistrationConnection<T>, frame: Unsubscribe): void;
   onClose(conn: RegistrationConnection<T>): void;
 }
 
@@ -163,6 +166,8 @@ export class RegistrationServer<T> {
     if (frame.op === ControlOp.HELLO && conn.registered === null) this.handler.onHello(conn, frame);
     else if (frame.op === ControlOp.STATUS && conn.registered === null) this.handler.onStatus(conn);
     else if (frame.op === ControlOp.FLUSHED && conn.registered !== null) this.handler.onFlushed(conn);
+    else if (frame.op === ControlOp.SUBSCRIBE && conn.registered !== null) this.handler.onSubscribe(conn, frame);
+    else if (frame.op === ControlOp.UNSUBSCRIBE && conn.registered !== null) this.handler.onUnsubscribe(conn, frame);
     else this.refuse(conn, new RegistrationError(`unexpected control frame "${frame.op}"${conn.registered === null ? ' before hello' : ' after the welcome'}`));
   }
 

@@ -3,6 +3,7 @@
  * requests go where their address leads (routes.ts). A reply or error goes back only to the
  * requester whose request its writer received, once; anything else is refused and counted.
  * A destination that does not resolve gets an ERROR back to the sender, never a silent drop.
+ * Publications are publications.ts's.
  *
  * Everything the proxy holds for one source is bounded: a local receiver whose queue passes
  * its limit pauses the slots that feed it; answers the proxy queues for a process pause that
@@ -21,8 +22,10 @@ import { AddressCache } from '../slot/address-cache.js';
 import { copyBytes } from '../util/bytes.js';
 import { RecordKind, addressOf, encodeErrorPayload as errorPayload, type MessageView } from '../slot/record.js';
 import type { Directory } from './directory.js';
+import { Publications } from './publications.js';
 import type { RegisteredProcess } from './registered-process.js';
 import { Routes, type LinkLookup, type Route } from './routes.js';
+import type { Subscription } from './subscriptions.js';
 
 export interface RouterCounters {
   routed: number;
@@ -46,6 +49,8 @@ const PROXY_ADDRESS_BYTES = addressBytes(PROXY_ADDRESS);
 export class Router implements DeliverySink, SessionListener {
   readonly counters: RouterCounters = { routed: 0, toLinks: 0, fromLinks: 0, noRoute: 0, repliesDropped: 0, repliesRefused: 0, requestsRefused: 0 };
   private readonly routes: Routes;
+  /** Where publications go: subscribers here, and peers with subscribers. */
+  readonly publications: Publications;
   /** Stable copies of remote senders' addresses, and their credit keys on the way back. */
   private readonly senders = new AddressCache<{ from: Uint8Array; key: string }>(MAX_CACHED_SENDERS);
   /** The DATA frame being delivered: its link, route, sender, and the copy its waiting messages share. */
@@ -56,19 +61,24 @@ export class Router implements DeliverySink, SessionListener {
     private readonly directory: Directory,
     /** Queue bytes per receiver past which its senders are paused. */
     private readonly maxQueuedBytes: number,
+    /** A drop-oldest subscription dropped publications: its process is to hear of it. */
+    dropped: (sub: Subscription<RegisteredProcess>) => void = () => {},
   ) {
     this.routes = new Routes(node, directory);
+    this.publications = new Publications(directory, maxQueuedBytes, dropped);
   }
 
   /** Where the links to peers are (none until the proxy has them). */
   set links(links: LinkLookup) {
     this.routes.links = links;
+    this.publications.links = links;
   }
 
   // ---- from local processes ----
 
   /** A message a local process wrote into its slot. */
   route(src: RegisteredProcess, m: MessageView): void {
+    if (m.kind === RecordKind.PUBLISH) return this.publications.fromProcess(src, m);
     if (m.kind === RecordKind.REPLY || m.kind === RecordKind.ERROR) return this.answerFrom(src, m);
     const r = this.routes.outbound(m);
     const end = m.payloadStart + m.payloadBytes;
@@ -201,6 +211,8 @@ export class Router implements DeliverySink, SessionListener {
   receive(link: Link, run: DataFrame, credit: InCredit): void {
     if (!run.next()) return;
     this.startRun(link, run);
+    // A frame to "~publish" holds publications only (the decoder checked).
+    if (run.kind === RecordKind.PUBLISH) return this.publications.fromLink(run, this.run.from, credit);
     do this.fromLink(link, run, credit);
     while (run.next());
   }
@@ -278,7 +290,7 @@ export class Router implements DeliverySink, SessionListener {
     const run = this.run;
     run.copy = null;
     const byName = f.kind === RecordKind.SEND || f.kind === RecordKind.REQUEST;
-    run.route = this.routes.inbound(f, byName);
+    run.route = f.kind === RecordKind.PUBLISH ? null : this.routes.inbound(f, byName);
     let sender = this.senders.get(f.buffer, f.srcStart, f.srcBytes);
     if (!sender) {
       const text = f.buffer.latin1Slice(f.srcStart, f.srcStart + f.srcBytes);

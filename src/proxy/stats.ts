@@ -5,7 +5,9 @@ import type { NameStats } from './name-totals.js';
 import type { ProcessStats } from './process-stats.js';
 import type { RegisteredProcess } from './registered-process.js';
 import type { RoundTripStats } from './request-round-trips.js';
+import type { PublicationCounters } from './publications.js';
 import type { RouterCounters } from './router.js';
+import type { Subscription } from './subscriptions.js';
 
 export interface SlotStats extends MailboxStats {
   id: number;
@@ -39,14 +41,32 @@ export interface ProxyStats {
   /** Connections from would-be peers refused (authentication or handshake). */
   peerConnectionsRefused: number;
   router: RouterCounters;
+  publications: PublicationCounters;
   slots: SlotStats[];
+  /** Every local subscription, with what it delivered and dropped. */
+  subscriptions: SubscriptionStats[];
   /** Slot counters per name: its processes now and the ones gone (see name-totals.ts). */
   names: NameStats[];
   links: LinkStats[];
   /** Round trips of requests through this proxy, per destination name. */
   requestRoundTrips: RoundTripStats;
   directory: Array<{ name: string; group: boolean; members: string[] }>;
-  remoteDirectory: Array<{ node: string; names: string[] }>;
+  /** What each peer announced: its names, and its subscription patterns. */
+  remoteDirectory: Array<{ node: string; names: string[]; subjects: string[] }>;
+}
+
+export interface SubscriptionStats {
+  /** The subscriber: its name and instance address, and its own id for the subscription. */
+  name: string;
+  address: string;
+  id: number;
+  subject: string;
+  policy: string;
+  /** Publications written into its slot, and dropped (drop-oldest). */
+  delivered: number;
+  dropped: number;
+  /** Payload bytes of its publications waiting for room in its slot (drop-oldest). */
+  queuedBytes: number;
 }
 
 export interface LinkStats extends LinkCounters {
@@ -75,6 +95,10 @@ export interface LinkStats extends LinkCounters {
 
 export function slotStats(s: RegisteredProcess): SlotStats {
   return { id: s.id, generation: s.generation, name: s.name, address: s.address, group: s.group, pid: s.credentials.pid, ...s.mailbox.stats(), backPressureWaits: s.backPressureWaits };
+}
+
+export function subscriptionStats(s: Subscription<RegisteredProcess>): SubscriptionStats {
+  return { name: s.owner.name, address: s.owner.address, id: s.id, subject: s.pattern, policy: s.policy, delivered: s.delivered, dropped: s.dropped, queuedBytes: s.queuedBytes };
 }
 
 export function linkStats(l: Link, connectionsRefused: number): LinkStats {

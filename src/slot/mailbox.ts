@@ -134,7 +134,7 @@ export class Mailbox {
       // The caller may reuse `source` once this returns: finish from a copy of the message
       // (same length, so the fragments that follow still describe the same message).
       const copy = copyBytes(source, start, end);
-      this.push({ kind, address, requestId, source: copy, start: 0, end: copy.length, offset: reached - start, done: null, abandoned: null });
+      this.push({ kind, address, requestId, source: copy, start: 0, end: copy.length, offset: reached - start, done: null, abandoned: null, key: address, cancelled: false });
       this.pump();
       return true;
     }
@@ -144,13 +144,31 @@ export class Mailbox {
 
   /**
    * Queues `source[start, end)` behind whatever is queued; `done` runs once it is all in the
-   * slot, `abandoned` if the mailbox closes first (close() hands such messages back).
+   * slot (or it was cancelled), `abandoned` if the mailbox closes first (close() hands such
+   * messages back). `key` tells its source apart in a fair mailbox (default: the address).
+   * Returns the queued message, for cancel(); null when the mailbox had closed.
    */
-  enqueue(kind: RecordKind, address: Uint8Array, requestId: number, source: Uint8Array, done: (() => void) | null = null, start = 0, end = source.length, abandoned: ((reason: SlotlinkError) => void) | null = null): void {
-    const p: Pending = { kind, address, requestId, source, start, end, offset: start, done, abandoned };
-    if (this.closed) return void abandoned?.(this.closedReason());
+  enqueue(kind: RecordKind, address: Uint8Array, requestId: number, source: Uint8Array, done: (() => void) | null = null, start = 0, end = source.length, abandoned: ((reason: SlotlinkError) => void) | null = null, key = address): Pending | null {
+    const p: Pending = { kind, address, requestId, source, start, end, offset: start, done, abandoned, key, cancelled: false };
+    if (this.closed) {
+      abandoned?.(this.closedReason());
+      return null;
+    }
     this.push(p);
     if (!this.waitingForSpace && !this.failure) this.pump();
+    return p;
+  }
+
+  /**
+   * Drops a queued message that has not begun to be written (a subscription that drops its
+   * oldest): its bytes stop counting at once, and its `done` runs when its turn comes.
+   * False when it has begun, was written, or was cancelled already.
+   */
+  cancel(p: Pending): boolean {
+    if (p.cancelled || p.offset !== p.start || this.closed) return false;
+    p.cancelled = true;
+    this.pendingBytes -= p.end - p.start;
+    return true;
   }
 
   /** Resolves once nothing is queued and the slot can take a message; rejects if the mailbox closes first. */
@@ -281,6 +299,11 @@ export class Mailbox {
   private write(): void {
     const writer = this.slot.writer;
     for (let p = this.queue.peek(); p; p = this.queue.peek()) {
+      if (p.cancelled) {
+        this.queue.shift();
+        p.done?.();
+        continue;
+      }
       const reached = writer.writeMessage(p.kind, p.address, p.requestId, p.source, p.start, p.end, p.offset);
       if (reached !== NO_ROOM) {
         this.pendingBytes -= reached - p.offset;

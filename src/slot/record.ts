@@ -7,9 +7,9 @@
 import { BadRecordError } from '../errors.js';
 import { copyInto } from '../util/bytes.js';
 
-export const RecordKind = { SEND: 1, REQUEST: 2, REPLY: 3, ERROR: 4 } as const;
+export const RecordKind = { SEND: 1, REQUEST: 2, REPLY: 3, ERROR: 4, PUBLISH: 5 } as const;
 export type RecordKind = (typeof RecordKind)[keyof typeof RecordKind];
-const KIND_NAMES: Record<number, string> = { 1: 'SEND', 2: 'REQUEST', 3: 'REPLY', 4: 'ERROR' };
+export const KIND_NAMES: Record<number, string> = { 1: 'SEND', 2: 'REQUEST', 3: 'REPLY', 4: 'ERROR', 5: 'PUBLISH' };
 
 export const RecordFlag = { FIRST: 1, LAST: 2 } as const;
 export const WHOLE = RecordFlag.FIRST | RecordFlag.LAST;
@@ -135,10 +135,11 @@ export class RecordCursor implements MessageView {
     const messageBytes = v.getUint32(at + RecordHeader.MESSAGE_BYTES, true);
     const requestId = v.getUint32(at + RecordHeader.REQUEST_ID, true);
     const where = `record ${this.seen} at offset ${at}`;
-    if (kind < RecordKind.SEND || kind > RecordKind.ERROR) this.fail(`${where}: kind ${kind} is not a record kind`);
+    if (kind < RecordKind.SEND || kind > RecordKind.PUBLISH) this.fail(`${where}: kind ${kind} is not a record kind`);
     if (v.getUint8(at + RecordHeader.RESERVED) !== 0 || v.getUint32(at + RecordHeader.RESERVED2, true) !== 0)
       this.fail(`${where}: reserved bytes 7 and 20..23 hold ${v.getUint8(at + RecordHeader.RESERVED)} and ${v.getUint32(at + RecordHeader.RESERVED2, true)}, must be zero`);
-    if ((kind === RecordKind.SEND) !== (requestId === 0) && kind !== RecordKind.ERROR)
+    // A PUBLISH's requestId depends on the direction (0 up, a subscription id down): its reader checks it.
+    if ((kind === RecordKind.SEND) !== (requestId === 0) && kind !== RecordKind.ERROR && kind !== RecordKind.PUBLISH)
       this.fail(`${where}: requestId ${requestId} on a ${KIND_NAMES[kind]} (0 for a SEND, non-zero for a REQUEST or REPLY)`);
     if (flags & ~WHOLE) this.fail(`${where}: flags 0x${flags.toString(16)} has unknown bits`);
     if (size > used - at) this.fail(`${where}: recordBytes ${size} runs past the cell's ${used} used bytes`);

@@ -5,7 +5,9 @@
  * queue of its own and they take turns by deficit round robin (QUANTUM_BYTES per turn), so
  * a request or reply waits behind at most about one quantum of each other source's data,
  * not behind everything a bulk sender has queued. Each source's order is kept, and a
- * message that has begun (split across cells) is finished before another starts.
+ * message that has begun (split across cells) is finished before another starts. A source is
+ * told apart by its key (the sender's address, so a publisher's publications and sends to
+ * one process keep their order whatever their subjects).
  */
 import type { RecordKind } from './record.js';
 import type { SlotlinkError } from '../errors.js';
@@ -29,6 +31,10 @@ export interface Pending {
   done: (() => void) | null;
   /** Runs instead of `done` when the mailbox closes before the message is in the slot. */
   abandoned: ((reason: SlotlinkError) => void) | null;
+  /** Which source's queue it waits in (fair queues): the sender's address bytes, by identity. */
+  key: Uint8Array;
+  /** Dropped before it began (Mailbox.cancel): it is passed over when its turn comes. */
+  cancelled: boolean;
 }
 
 /** One source's messages, in order. */
@@ -44,9 +50,9 @@ class SourceQueue {
   }
 }
 
-/** What a message counts against its source's turn: its payload, address and record header. */
+/** What a message counts against its source's turn: its payload, address and record header (nothing once cancelled). */
 export function turnBytes(p: Pending): number {
-  return RECORD_OVERHEAD + p.address.length + p.end - p.start;
+  return p.cancelled ? 0 : RECORD_OVERHEAD + p.address.length + p.end - p.start;
 }
 
 export class SendQueue {
@@ -68,10 +74,10 @@ export class SendQueue {
   push(p: Pending): void {
     this.size++;
     if (!this.fair) return void this.fifo.items.push(p);
-    let q = this.sources.get(p.address);
+    let q = this.sources.get(p.key);
     if (!q) {
-      q = new SourceQueue(p.address);
-      this.sources.set(p.address, q);
+      q = new SourceQueue(p.key);
+      this.sources.set(p.key, q);
       this.round.push(q);
     }
     q.items.push(p);

@@ -114,7 +114,7 @@ export const frameTarget: FuzzTarget = {
       encodeCredit(Buffer.from('sink'), 4096, LinkOp.WANTED),
       encodePing(LinkOp.PING, 12.5),
       encodeJson(LinkOp.HELLO, { version: LINK_PROTOCOL_VERSION, node: 'alpha', incarnation: '0123456789abcdef', peerIncarnation: null, delivered: 0, creditWindow: 1024, maxUnackedBytes: 1 << 20, maxMessageBytes: 4096 }),
-      encodeJson(LinkOp.DIRECTORY, { incarnation: '0123456789abcdef', version: 2, names: [{ name: 'svc', group: true, members: 2 }] }),
+      encodeJson(LinkOp.DIRECTORY, { incarnation: '0123456789abcdef', version: 2, names: [{ name: 'svc', group: true, members: 2 }], subjects: ['a.*'] }),
       encodeJson(LinkOp.ERROR, { code: 'SLOTLINK_ERR_LINK_PROTOCOL', message: 'x' }),
     ].map((f) => Buffer.concat([Buffer.from([f.length >> 1]), f])),
   run(input) {

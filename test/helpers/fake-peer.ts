@@ -137,7 +137,7 @@ export class FakePeer {
 
   /** Announces names as registered on this peer (a DIRECTORY frame for its session). */
   announce(names: string[], version = 1): void {
-    this.write(encodeJson(LinkOp.DIRECTORY, { incarnation: this.incarnation, version, names: names.map((name) => ({ name, group: false, members: 1 })) }));
+    this.write(encodeJson(LinkOp.DIRECTORY, { incarnation: this.incarnation, version, names: names.map((name) => ({ name, group: false, members: 1 })), subjects: [] }));
   }
 
   write(bytes: Buffer): void {

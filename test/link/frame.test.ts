@@ -1,7 +1,7 @@
 /** Unit: the link frame decoder checks every length before use and names what is wrong. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DATA_MESSAGE_HEADER, LinkOp, dataHeaderBytes, encodeAck, encodeCredit, encodeJson, encodePing, writeDataHeader, writeDataMessage } from '../../src/link/frame.js';
+import { DATA_MESSAGE_HEADER, LINK_PROTOCOL_VERSION, LinkOp, dataHeaderBytes, encodeAck, encodeCredit, encodeJson, encodePing, writeDataHeader, writeDataMessage } from '../../src/link/frame.js';
 import { FrameDecoder, type FrameHandler } from '../../src/link/frame-decoder.js';
 import { RecordKind } from '../../src/slot/record.js';
 
@@ -32,7 +32,7 @@ function data(seq: number, ...payloads: string[]): Buffer {
   return out;
 }
 
-const DIRECTORY = { incarnation: '0123456789abcdef', version: 3, names: [{ name: 'svc', group: true, members: 2 }] };
+const DIRECTORY = { incarnation: '0123456789abcdef', version: 3, names: [{ name: 'svc', group: true, members: 2 }], subjects: ['prices.>'] };
 
 test('frames round-trip, even split at every byte', () => {
   const stream = Buffer.concat([data(2 ** 40 + 7, 'hello'), data(2 ** 40 + 8, 'one', '', 'three'), encodeAck(99), encodeCredit(Buffer.from('sink'), 2 ** 33), encodePing(LinkOp.PING, 1.5), encodeJson(LinkOp.DIRECTORY, DIRECTORY)]);
@@ -88,13 +88,15 @@ test('a DATA frame is handed over whole, with its credit offset, message count a
 
 // Regression (hardening #12): a DIRECTORY with a null entry was refused as "TypeError: Cannot read properties of null".
 test('HELLO and DIRECTORY bodies are checked field by field; a refusal names the frame, field and value', () => {
-  const hello = { version: 3, node: 'alpha', incarnation: '0123456789abcdef', peerIncarnation: null, delivered: 0, creditWindow: 1024, maxUnackedBytes: 1 << 20, maxMessageBytes: 4096 };
+  const hello = { version: LINK_PROTOCOL_VERSION, node: 'alpha', incarnation: '0123456789abcdef', peerIncarnation: null, delivered: 0, creditWindow: 1024, maxUnackedBytes: 1 << 20, maxMessageBytes: 4096 };
   const cases: Array<[number, unknown, RegExp]> = [
     [LinkOp.DIRECTORY, { ...DIRECTORY, names: [null] }, /^DIRECTORY frame: names\[0\] null is not an object$/],
     [LinkOp.DIRECTORY, { ...DIRECTORY, names: [{ name: '../x', group: false, members: 1 }] }, /^DIRECTORY frame: names\[0\]\.name "\.\.\/x" is not a valid name$/],
     [LinkOp.DIRECTORY, { ...DIRECTORY, names: [{ name: 'a', group: 'yes', members: 1 }] }, /^DIRECTORY frame: names\[0\]\.group "yes" is not true or false$/],
     [LinkOp.DIRECTORY, { ...DIRECTORY, names: [{ name: 'a', group: false, members: -1 }] }, /members -1 is not a positive count/],
     [LinkOp.DIRECTORY, { ...DIRECTORY, names: 'all' }, /^DIRECTORY frame: names "all" is not a list$/],
+    [LinkOp.DIRECTORY, { ...DIRECTORY, subjects: undefined }, /^DIRECTORY frame: subjects undefined is not a list$/],
+    [LinkOp.DIRECTORY, { ...DIRECTORY, subjects: ['a.>.b'] }, /^DIRECTORY frame: subjects\[0\] "a\.>\.b" is not a valid subscription pattern$/],
     [LinkOp.DIRECTORY, [1, 2], /^DIRECTORY frame: body is not a JSON object: \[1,2\]$/],
     [LinkOp.HELLO, { ...hello, delivered: -3 }, /^HELLO frame: delivered -3 is not a count$/],
     [LinkOp.HELLO, { ...hello, node: null }, /^HELLO frame: node null is not a string$/],
@@ -111,4 +113,37 @@ test('HELLO and DIRECTORY bodies are checked field by field; a refusal names the
   const { d, seen } = collect();
   d.push(encodeJson(LinkOp.HELLO, { version: 7 }));
   assert.equal(seen.length, 1);
+});
+
+/** A DATA frame from a@x to `dst` carrying one message of `kind` whose payload is `payload`. */
+function one(dst: string, kind: number, payload: Buffer, requestId = 0): Buffer {
+  const out = Buffer.alloc(dataHeaderBytes(3, dst.length) + DATA_MESSAGE_HEADER + payload.length);
+  const at = writeDataHeader(out, 0, 1, 0, Buffer.from('a@x'), Buffer.from(dst));
+  writeDataMessage(out, 0, at, kind as RecordKind, requestId, payload, 0, payload.length);
+  return out;
+}
+
+function publication(subject: string, data: string): Buffer {
+  return Buffer.concat([Buffer.from([subject.length]), Buffer.from(subject, 'latin1'), Buffer.from(data)]);
+}
+
+test('publications go to "~publish" only, each with a subject without wildcards; a refusal names the message and the value', () => {
+  const { d, seen } = collect();
+  d.push(one('~publish', RecordKind.PUBLISH, publication('prices.eu', 'x')));
+  assert.equal(seen.length, 1, 'a well-formed publication is passed on');
+  const cases: Array<[Buffer, RegExp]> = [
+    [one('~publish', RecordKind.SEND, Buffer.from('x')), /^DATA frame: message 0: kind 1 to destination "~publish" \(PUBLISH goes to "~publish", and only PUBLISH does\)$/],
+    [one('sink', RecordKind.PUBLISH, publication('a', 'x')), /^DATA frame: message 0: kind 5 to destination "sink"/],
+    [one('~publish', RecordKind.PUBLISH, publication('prices.*', 'x')), /^DATA frame: message 0: subject "prices\.\*" is not a subject: byte 7 is "\*", a wildcard/],
+    [one('~publish', RecordKind.PUBLISH, publication('a..b', 'x')), /^DATA frame: message 0: subject "a\.\.b" is not a subject: token at byte 2 is empty$/],
+    [one('~publish', RecordKind.PUBLISH, Buffer.from([9, 0x61])), /^DATA frame: message 0: subjectBytes 9 runs past its payloadBytes 2$/],
+    [one('~publish', RecordKind.PUBLISH, Buffer.alloc(0)), /^DATA frame: message 0: subjectBytes 0 runs past its payloadBytes 0$/],
+    [one('~publish', RecordKind.PUBLISH, publication('a', 'x'), 7), /^DATA frame: message 0: requestId 7 on a PUBLISH, must be 0$/],
+    [one('sink', 6, Buffer.from('x')), /^DATA frame: message 0: kind 6 is not a message kind$/],
+  ];
+  for (const [frame, message] of cases) {
+    const c = collect();
+    assert.throws(() => c.d.push(frame), { code: 'SLOTLINK_ERR_LINK_PROTOCOL', message });
+    assert.deepEqual(c.seen, [], 'nothing reaches the handler');
+  }
 });
