@@ -12,7 +12,7 @@ import type { Message } from './message.js';
 export interface SubscribeOptions {
   /** When the application falls behind: hold publishers back (`block`, default) or drop the oldest (`drop-oldest`). */
   policy?: SubscriptionPolicy;
-  /** `drop-oldest`: payload bytes held, here and at the proxy each, before the oldest is dropped. Default 1 MiB. */
+  /** `drop-oldest`: payload bytes held, here and at the proxy each, before the oldest is dropped. Default 256 KiB (the proxy holds at most its --max-queued-bytes). */
   maxQueuedBytes?: number;
 }
 

@@ -50,7 +50,7 @@ export const SubscriptionPolicy = {
 } as const;
 export type SubscriptionPolicy = (typeof SubscriptionPolicy)[keyof typeof SubscriptionPolicy];
 /** Bytes a drop-oldest subscription lets wait, at the proxy and in the client, unless it says otherwise. */
-export const DEFAULT_SUBSCRIPTION_QUEUED_BYTES = 1024 * 1024;
+export const DEFAULT_SUBSCRIPTION_QUEUED_BYTES = 256 * 1024;
 /** Subscriptions one process may hold. */
 export const MAX_SUBSCRIPTIONS = 4096;
 /** Subscription ids are u32s other than 0 (they travel in a record's requestId). */

@@ -61,6 +61,20 @@ export function renderMetrics(s: ProxyStats): string {
   const rt = s.requestRoundTrips;
   x.histogram('slotlink_request_round_trip_seconds', 'Seconds from a request passing this proxy to its answer passing back, by destination name (past 64 names: "~other").', rt.boundsSeconds, rt.byName.map((h) => [{ ...node, name: h.name }, h] as const));
 
+  // Publish/subscribe.
+  const pub = s.publications;
+  x.family('slotlink_publications_total', 'counter', 'Publications, by path: read from local processes, sent to peers (once per peer with a subscriber), received from peers.', [
+    [{ ...node, path: 'local' }, pub.published],
+    [{ ...node, path: 'to_peer' }, pub.sentToPeers],
+    [{ ...node, path: 'from_peer' }, pub.received],
+  ]);
+  x.family('slotlink_publications_unheard_total', 'counter', 'Publications from local processes that no subscription here or on a peer matched.', one(pub.unheard));
+  x.family('slotlink_publication_copies_delivered_total', 'counter', 'Copies of publications written into subscribers\' slots.', one(pub.delivered));
+  x.family('slotlink_publication_copies_dropped_total', 'counter', 'Copies of publications dropped by drop-oldest subscriptions that fell behind.', one(pub.dropped));
+  const bySubscription = subscriptionTotals(s);
+  x.family('slotlink_subscription_delivered_messages_total', 'counter', `Publications written into the slots of a name's subscriptions to a pattern (past ${MAX_SUBSCRIPTION_SERIES} series: "~other").`, bySubscription.map((t) => [{ ...node, name: t.name, subject: t.subject }, t.delivered] as const));
+  x.family('slotlink_subscription_dropped_messages_total', 'counter', 'Publications a drop-oldest subscription dropped because its subscriber fell behind.', bySubscription.map((t) => [{ ...node, name: t.name, subject: t.subject }, t.dropped] as const));
+
   // Slots, by registered name: a group's processes and the processes gone add up (name-totals.ts).
   const perName: Array<[string, 'counter' | 'gauge', string, (n: NameStats) => number]> = [
     ['slotlink_slot_processes', 'gauge', 'Processes registered under the name now (a group has several; 0 for a while after the last left).', (n) => n.processes],
@@ -101,6 +115,23 @@ export function renderMetrics(s: ProxyStats): string {
   ];
   for (const [name, type, help, get] of perLink) x.family(name, type, help, s.links.map((l) => [{ ...node, peer: l.peer }, get(l)] as const));
   return x.text();
+}
+
+/** Series of per-subscription families at most: past it, the rest add up under name and subject "~other". */
+const MAX_SUBSCRIPTION_SERIES = 1024;
+
+/** Subscriptions added up by subscriber name and pattern (a group's members, and subscriptions repeated). */
+function subscriptionTotals(s: ProxyStats): Array<{ name: string; subject: string; delivered: number; dropped: number }> {
+  const totals = new Map<string, { name: string; subject: string; delivered: number; dropped: number }>();
+  for (const sub of s.subscriptions) {
+    let key = `${sub.name}\n${sub.subject}`;
+    if (!totals.has(key) && totals.size >= MAX_SUBSCRIPTION_SERIES - 1) key = '~other';
+    let t = totals.get(key);
+    if (!t) totals.set(key, (t = key === '~other' ? { name: '~other', subject: '~other', delivered: 0, dropped: 0 } : { name: sub.name, subject: sub.subject, delivered: 0, dropped: 0 }));
+    t.delivered += sub.delivered;
+    t.dropped += sub.dropped;
+  }
+  return [...totals.values()];
 }
 
 /** Whether the proxy is ready for traffic, and why not. */
