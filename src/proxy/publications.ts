@@ -20,6 +20,7 @@ import type { InCredit } from '../link/receive-credit.js';
 import type { OutCredit } from '../link/send-credit.js';
 import { AddressCache } from '../slot/address-cache.js';
 import { RecordKind, type MessageView } from '../slot/record.js';
+import type { Pending } from '../slot/send-queue.js';
 import { subjectBytesError } from '../slot/subject.js';
 import { copyBytes } from '../util/bytes.js';
 import type { Directory } from './directory.js';
@@ -134,25 +135,22 @@ export class Publications {
       this.delivered(sub);
       return done?.();
     }
-    const p = mb.enqueue(
-      RecordKind.PUBLISH,
-      subject,
-      sub.id,
-      source,
-      () => {
-        if (sub.dropsOldest) sub.left(p!);
-        if (!p!.cancelled) this.delivered(sub);
-        done?.();
-      },
-      start,
-      end,
-      () => {
-        if (sub.dropsOldest) sub.left(p!);
-        done?.();
-      },
-      key,
-    );
-    if (!p) return;
+    // enqueue() may write it (and run `written`) before it returns: `p` is null then.
+    let p: Pending | null = null;
+    let settled = false;
+    const written = () => {
+      settled = true;
+      if (p && sub.dropsOldest) sub.left(p);
+      if (!p?.cancelled) this.delivered(sub);
+      done?.();
+    };
+    const abandoned = () => {
+      settled = true;
+      if (p && sub.dropsOldest) sub.left(p);
+      done?.();
+    };
+    p = mb.enqueue(RecordKind.PUBLISH, subject, sub.id, source, written, start, end, abandoned, key);
+    if (!p || settled) return;
     if (sub.dropsOldest) {
       const drops = sub.queued(p, end - start);
       if (drops > 0) {

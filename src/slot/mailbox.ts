@@ -161,13 +161,18 @@ export class Mailbox {
 
   /**
    * Drops a queued message that has not begun to be written (a subscription that drops its
-   * oldest): its bytes stop counting at once, and its `done` runs when its turn comes.
-   * False when it has begun, was written, or was cancelled already.
+   * oldest): its bytes stop counting and its `done` runs at once (what it held, such as a
+   * link's credit, is free now); it is passed over when its turn comes. False when it has
+   * begun, was written, or was cancelled already.
    */
   cancel(p: Pending): boolean {
     if (p.cancelled || p.offset !== p.start || this.closed) return false;
     p.cancelled = true;
     this.pendingBytes -= p.end - p.start;
+    const done = p.done;
+    p.done = null;
+    p.abandoned = null;
+    done?.();
     return true;
   }
 
@@ -301,7 +306,6 @@ export class Mailbox {
     for (let p = this.queue.peek(); p; p = this.queue.peek()) {
       if (p.cancelled) {
         this.queue.shift();
-        p.done?.();
         continue;
       }
       const reached = writer.writeMessage(p.kind, p.address, p.requestId, p.source, p.start, p.end, p.offset);

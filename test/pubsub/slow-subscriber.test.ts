@@ -5,6 +5,8 @@
  * the proxy's status and its metrics see it.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { CLI_PATH } from '../../src/cli/proxy-process.js';
 import { after, before, test } from 'node:test';
 import { Rig } from '../helpers/rig.js';
 import { startPubsubWorker, type Worker } from '../helpers/worker.js';
@@ -44,6 +46,8 @@ test('block: a subscriber that stops taking holds its publisher back, and then r
   await sub.call('resume', { key: 'f' });
   await publishing;
   const r = await sub.call('received', { key: 'f', count: 2000 });
+  // Regression: a publication the proxy queued and wrote before enqueue() returned ended the subscriber's slot.
+  assert.deepEqual(sub.events.filter((e) => e.event === 'close'), [], 'the subscriber is still registered');
   assert.deepEqual(r.bad, []);
   assert.equal(r.received, 2000);
   assert.equal(r.dropped, 0);
@@ -76,6 +80,8 @@ test('drop-oldest at the proxy: a subscriber that stops reading its slot costs i
   assert.ok(s.queuedBytes <= 64 * 1024, `what waits stays within the bound (${s.queuedBytes})`);
   const metrics = await (await fetch(`http://127.0.0.1:${rig.proxy.ready.metricsPort}/metrics`)).text();
   assert.match(metrics, new RegExp(`^slotlink_subscription_dropped_messages_total\\{node="test",name="stuck-dropping",subject="feed.stuck"\\} ${s.dropped}$`, 'm'));
+  const shown = spawnSync(process.execPath, [CLI_PATH, 'status', '--socket', rig.socket], { encoding: 'utf8', timeout: 30_000 });
+  assert.match(shown.stdout, new RegExp(`stuck-dropping~\\S+ +1 +feed\\.stuck +drop-oldest +\\d+ +${s.dropped} `), 'slotlink status lists the subscription and its drops');
   await sub.call('reading', { on: true });
   const r = await sub.call('received', { key: 'f', count: 3000, countDropped: true });
   assert.deepEqual(r.bad, []);
