@@ -27,7 +27,7 @@ export class SubjectIndex<V> {
 
   /** `pattern` (checked) now matches for `value`. */
   add(pattern: string, value: V): void {
-    const { node, last } = this.walk(pattern, true)!;
+    const { node, last } = this.walk(pattern);
     const set = last === WILDCARD_REST ? node.rest : node.values;
     if (set.has(value)) return;
     set.add(value);
@@ -70,16 +70,14 @@ export class SubjectIndex<V> {
     return result;
   }
 
-  private walk(pattern: string, create: boolean): { node: Node<V>; last: string } | null {
+  /** The node where `pattern` ends (made as needed), and its last token. */
+  private walk(pattern: string): { node: Node<V>; last: string } {
     const tokens = pattern.split('.');
     const last = tokens[tokens.length - 1]!;
     let node = this.root;
     for (const t of last === WILDCARD_REST ? tokens.slice(0, -1) : tokens) {
       let next = node.children.get(t);
-      if (!next) {
-        if (!create) return null;
-        node.children.set(t, (next = new Node<V>()));
-      }
+      if (!next) node.children.set(t, (next = new Node<V>()));
       node = next;
     }
     return { node, last };
