@@ -475,11 +475,20 @@ int slotlink_subscribe(slotlink *ep, const char *pattern, const slotlink_subscri
   for (;;) {
     /* Looked up anew each time: another thread may have ended it meanwhile. */
     s = subs_find(ep, sid);
-    r = subscription_result(ep, s, sid);
-    if (r != SLOTLINK_AGAIN) {
-      if (r == SLOTLINK_OK && id) *id = sid;
-      if (r == SLOTLINK_ERR_CLOSED && s) subs_remove(ep, s, 0);
+    if (s == NULL) return leave(ep, fail(SLOTLINK_ERR_CLOSED, "the subscription to \"%.300s\" was ended while it waited for the proxy", pattern));
+    if (s->state == SUB_ACTIVE) {
+      /* In effect (even if the endpoint ended since: its publications may be in the inbox). */
+      if (id) *id = sid;
+      return leave(ep, SLOTLINK_OK);
+    }
+    if (s->state == SUB_REFUSED) {
+      r = fail(s->code, "%s", s->message);
+      subs_remove(ep, s, 0);
       return leave(ep, r);
+    }
+    if (ep->state == STATE_ENDED) {
+      subs_remove(ep, s, 0);
+      return leave(ep, closed_error(ep));
     }
     /* Waiting commits the open cell and reads what arrives meanwhile (into the inbox). */
     if (endpoint_wait(ep, deadline, 0) < 0 && (s = subs_find(ep, sid)) != NULL && s->state == SUB_PENDING) {

@@ -18,12 +18,15 @@
  *               more comes out, what was held is dropped and counted; drop-oldest in the
  *               library keeps the newest and counts the rest; 4 096 subscriptions started at
  *               once all confirmed (their answers come in more than one read, frames split
- *               across reads), the next one refused by the proxy (TOO_MANY_SUBSCRIPTIONS)
+ *               across reads), the next one refused by the proxy (TOO_MANY_SUBSCRIPTIONS);
+ *               with the proxy stopped (SIGSTOP; its pid is argv[2]) a subscription gives up
+ *               after its timeout, and the proxy's late answers for it are ignored
  * Prints "ok NAME" or "not ok NAME: why" per check; exits 1 if any failed.
  */
 #include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -507,9 +510,34 @@ static void test_many_subscriptions(void) {
   slotlink_close(ep);
 }
 
+/* A proxy that does not answer (stopped): the subscription gives up after its timeout; once it runs again its late answers are ignored. */
+static void test_subscribe_timeout(pid_t proxy) {
+  slotlink *ep = must_connect("ps-timeout");
+  slotlink_subscribe_options o = { .timeout_ms = 300 };
+  uint32_t lost = 0, id = 0;
+  kill(proxy, SIGSTOP);
+  int r = slotlink_subscribe(ep, "late.x", &o, &lost);
+  char why[300];
+  snprintf(why, sizeof why, "%s", slotlink_last_error());
+  kill(proxy, SIGCONT);
+  int status = slotlink_subscription_status(ep, 1);
+  /* The proxy now reads `subscribe` then `unsubscribe` for id 1, answering both: nothing for this endpoint. */
+  int again = slotlink_subscribe(ep, "late.x", NULL, &id);
+  slotlink_publish(ep, "late.x", "after", 5, 0);
+  slotlink_message *m = NULL;
+  int rc = slotlink_receive(ep, &m, 5000);
+  int one = rc == SLOTLINK_OK && m->subscription_id == id && id != 1;
+  slotlink_message_free(m);
+  hop(ep);
+  int none = slotlink_receive(ep, &m, 0) == SLOTLINK_AGAIN;
+  CHECK("pubsub: with the proxy stopped a subscription gives up after its timeout (REGISTRATION); its late answers are ignored", r == SLOTLINK_ERR_REGISTRATION && strstr(why, "within 300 ms") && status == SLOTLINK_ERR_CLOSED && again == SLOTLINK_OK && one && none && slotlink_end_code(ep) == SLOTLINK_OK,
+        "subscribe %s (%s), status of the first %s, then %s; receive %s", slotlink_code_name(r), why, slotlink_code_name(status), slotlink_code_name(again), slotlink_code_name(rc));
+  slotlink_close(ep);
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) {
-    fprintf(stderr, "usage: %s SOCKET\n", argv[0]);
+    fprintf(stderr, "usage: %s SOCKET [PROXY-PID]\n", argv[0]);
     return 2;
   }
   sock = argv[1];
@@ -529,5 +557,6 @@ int main(int argc, char **argv) {
   test_unsubscribe();
   test_drop_oldest();
   test_many_subscriptions();
+  if (argc > 2) test_subscribe_timeout((pid_t)atoi(argv[2]));
   return failures ? 1 : 0;
 }
