@@ -451,6 +451,7 @@ class Endpoint:
         left = _timeout_ms(timeout)
         deadline = None if left < 0 else time.monotonic() + left / 1000
         lock = self._lock
+        pulled = False  # with no time to wait, still take what the library has, once
         while True:
             with lock:
                 while True:
@@ -470,14 +471,17 @@ class Endpoint:
                     if self._ep is None:
                         raise Error("SLOTLINK_ERR_CLOSED", "the endpoint is closed")
                     wait = None if deadline is None else deadline - time.monotonic()
-                    if wait is not None and wait <= 0:
+                    if wait is not None and wait <= 0 and pulled:
                         return []
                     if not self._pulling and self._held < self._max_held:
                         self._pulling = True
                         break
+                    if wait is not None and wait <= 0:
+                        return []
                     # Another thread takes from the library (or the bound is reached): wait to be handed ours.
                     lock.wait(_WAIT_SLICE_MS / 1000 if wait is None else min(wait, _WAIT_SLICE_MS / 1000))
             slice_ms = _WAIT_SLICE_MS if wait is None else max(0, min(_WAIT_SLICE_MS, int(wait * 1000)))
+            pulled = True
             try:
                 batch = self._pull(256, slice_ms)
             except Error as err:

@@ -114,6 +114,14 @@ class PublishSubscribe(unittest.TestCase):
             plain = sub.receive(timeout=5.0)  # publications never come out of the endpoint itself
             self.assertEqual((plain.kind, plain.data, plain.sender), ("send", b"plain", pub.address))
             self.assertIsNone(star.receive(timeout=0.05))
+            # timeout=0 takes what is there without waiting. Written by the subscriber itself before
+            # its request, the publication and the send are in its inbox once the reply is.
+            sub.publish("py.eu.new", struct.pack("<I", 100))
+            sub.send("py-ps-sub", b"plain again")
+            sub.request("~proxy", b"sync", timeout=5.0)
+            self.assertEqual(seq(star.receive(timeout=0)), 100)
+            self.assertEqual(sub.receive(timeout=0).data, b"plain again")
+            self.assertIsNone(star.receive(timeout=0))
 
     def test_rules_are_checked_before_anything_is_sent(self):
         with slotlink.connect("py-ps-rules", socket=SOCKET) as ep:
