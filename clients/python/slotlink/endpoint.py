@@ -279,6 +279,7 @@ class Endpoint:
         self._held = 0
         self._max_held = max_held_bytes
         self._ignored = 0  # publications for subscriptions ended while they were on their way
+        self._subscribed = False  # ever: before, nothing taken from the library can be a publication
         self.address: str = lib.slotlink_address(handle).decode()
         """This process's own address, ``name~slotId.generation@node``."""
         self.node: str = lib.slotlink_node(handle).decode()
@@ -372,6 +373,7 @@ class Endpoint:
         # Under the lock: a thread taking messages from the library meanwhile cannot file a
         # publication for the new id before the Subscription is there to take it.
         with self._lock:
+            self._subscribed = True
             self._check(lib.slotlink_subscribe(handle, raw, ctypes.byref(opts), ctypes.byref(sid)))
             sub = Subscription(self, sid.value, pattern, policy, max_queued_bytes or 1024 * 1024)
             self._subs[sub.id] = sub
@@ -555,7 +557,7 @@ class Endpoint:
             # No subscriptions: straight from the library, as many threads at once as like.
             slice_ms = _WAIT_SLICE_MS if left < 0 or left > _WAIT_SLICE_MS else left
             batch = self._pull(max_messages, slice_ms)
-            if any(m.kind == "publish" for m in batch):  # a subscription made meanwhile by another thread
+            if self._subscribed and any(m.kind == "publish" for m in batch):  # a subscription made meanwhile by another thread
                 with self._lock:
                     self._file(batch)
                 continue
