@@ -323,7 +323,7 @@ typedef struct slotlink_subscribe_options {
   /**
    * SLOTLINK_POLICY_DROP_OLDEST: payload bytes held, at the proxy and in the library each,
    * before the oldest is dropped; 0: 1 MiB. The proxy holds no more than its own
-   * --max-queued-bytes for any one process, whatever is asked.
+   * --max-queued-bytes (default 256 KiB) for a subscription, whatever is asked.
    */
   size_t max_queued_bytes;
   /** slotlink_subscribe(): milliseconds to wait for the proxy's answer; 0: 10 000; -1: forever. */
