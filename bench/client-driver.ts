@@ -3,9 +3,18 @@
  * one line protocol on its stdin/stdout, so the same code runs against every client: the
  * conformance suite (test/conformance/) and bench/clients.ts.
  *
- *   in:  {"id":N,"cmd":"connect"|"send"|"trySend"|"sendForever"|"stopSending"|"request"|"hop"|"collect"|"stats","args":{...}}
+ *   in:  {"id":N,"cmd":"connect"|"send"|"trySend"|"sendForever"|"stopSending"|"request"|"hop"|"collect"|"stats"
+ *         |"subscribe"|"unsubscribe"|"publish"|"publications","args":{...}}
  *   out: {"id":N,"ok":true,"result":{...}}  or  {"id":N,"ok":false,"error":{"code":"SLOTLINK_ERR_...","message":"..."}}
  *   events: {"event":"ready"|"close"|"undeliverable"|"progress", ...}
+ *
+ * Publish and subscribe: `subscribe` {subject, key?, policy?, maxQueuedBytes?} -> {id} once
+ * the proxy has it in effect (the driver then takes its publications); `unsubscribe` {key};
+ * `publish` {subject, count?, size?, publisher?, start?} publishes `count` messages whose
+ * payload is the publisher's number and a sequence number from `start` (u32 each), to the
+ * space-separated subjects of `subject` in turn; `publications` {key, count?, timeout?} waits
+ * until `count` arrived for `key`, then gives {received, dropped, bad, subjects, log}, where
+ * `log` is [subject, publisher, sequence] per publication in arrival order.
  *
  * The drivers: test/conformance/node-driver.ts, clients/c/tests/conformance-driver.c,
  * clients/python/tests/conformance_driver.py. Closing stdin ends a driver. They live in the

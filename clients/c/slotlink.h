@@ -4,7 +4,8 @@
  *
  * A process registers with its host's proxy under a name, gets a private slot (a memfd
  * with two rings of cells, one per direction) and two eventfd doorbells, and from then on
- * sends and receives through shared memory.
+ * sends and receives through shared memory. It may also publish to subjects and subscribe
+ * to patterns of them (see "Publish and subscribe" below).
  *
  *     slotlink *ep;
  *     if (slotlink_connect(&ep, "billing", 0, NULL) != SLOTLINK_OK) {
@@ -40,7 +41,7 @@
  *
  * Commit rule (docs/slot-layout.md §5). Messages are packed into the open cell; the
  * library commits it before it returns to the application and before it blocks for any
- * reason. Pass SLOTLINK_MORE to send/try_send/reply to batch (like MSG_MORE): the cell then
+ * reason. Pass SLOTLINK_MORE to send/try_send/reply/publish to batch (like MSG_MORE): the cell then
  * stays open until a call without SLOTLINK_MORE, slotlink_flush(), or a call that blocks.
  * An application that batches must flush within a short bound (about a millisecond) and
  * before it waits on anything outside the library.
@@ -166,7 +167,7 @@ SLOTLINK_API const char *slotlink_node(const slotlink *ep);
 /** Largest message payload the proxy accepts, in bytes. */
 SLOTLINK_API size_t slotlink_max_message_bytes(const slotlink *ep);
 
-/** Flag for send, try_send, reply: batch; leave the cell open for more (commit later). */
+/** Flag for send, try_send, reply, publish, try_publish: batch; leave the cell open for more (commit later). */
 #define SLOTLINK_MORE 1
 
 /**
@@ -224,22 +225,40 @@ SLOTLINK_API void slotlink_request_cancel(slotlink *ep, uint32_t id);
 /** Frees what the library allocated for the caller (replies). */
 SLOTLINK_API void slotlink_free(void *p);
 
-/** A received message. Read-only; free with slotlink_message_free(). */
+/** What a received message is (slotlink_message.kind): the record kinds of docs/slot-layout.md §4. */
+typedef enum slotlink_kind {
+  SLOTLINK_KIND_SEND = 1,
+  SLOTLINK_KIND_REQUEST = 2,
+  /** A publication that matched one of this endpoint's subscriptions (slotlink_subscribe()). */
+  SLOTLINK_KIND_PUBLISH = 5
+} slotlink_kind;
+
+/**
+ * A received message. Read-only; free with slotlink_message_free(). Only the library
+ * allocates it (fields may be added at the end).
+ */
 typedef struct slotlink_message {
-  /** The sender's instance address ("name~slotId.generation@node"), NUL-terminated: replies go there. */
+  /** The sender's instance address ("name~slotId.generation@node"), NUL-terminated: replies go there. "" for a publication. */
   const char *from;
   /** The payload (NUL-terminated for convenience; the NUL is not counted in `len`). */
   const void *data;
   size_t len;
   /** Non-zero for a request: answer it with slotlink_reply() or slotlink_reply_error(). */
   int is_request;
-  /** The request's id (0 for a plain send). */
+  /** The request's id (0 for a plain send and a publication). */
   uint32_t request_id;
+  /** SLOTLINK_KIND_SEND, SLOTLINK_KIND_REQUEST or SLOTLINK_KIND_PUBLISH. */
+  int kind;
+  /** A publication's subject as it was published (NUL-terminated, no wildcards); NULL for a send or request. */
+  const char *subject;
+  /** The id of the subscription a publication arrived for (slotlink_subscribe()); 0 for a send or request. */
+  uint32_t subscription_id;
 } slotlink_message;
 
 /**
- * Takes the next message (a send or a request), waiting up to `timeout_ms` (0: do not wait;
- * -1: forever). Replies to this endpoint's own requests never come here.
+ * Takes the next message (a send, a request, or a publication for one of this endpoint's
+ * subscriptions), waiting up to `timeout_ms` (0: do not wait; -1: forever). Replies to this
+ * endpoint's own requests never come here.
  * Returns SLOTLINK_OK with *msg set, SLOTLINK_AGAIN when nothing came in time, or, once the
  * endpoint has ended and every message committed to it has been taken, SLOTLINK_ERR_CLOSED
  * (slotlink_end_code() says why).
@@ -270,6 +289,106 @@ SLOTLINK_API int slotlink_reply(slotlink *ep, const slotlink_message *request, c
 /** Answers request `request` with an error: the requester's request fails with `code` and `message` (its first 500 bytes). */
 SLOTLINK_API int slotlink_reply_error(slotlink *ep, const slotlink_message *request, int code, const char *message, int flags);
 
+/*
+ * Publish and subscribe (docs/slot-layout.md §8). A subject is 1–255 bytes of tokens
+ * separated by single dots ("prices.eu.fr"), each token printable ASCII (0x21–0x7E) but
+ * for '.'. A subscription names a pattern: the token "*" matches exactly one token and ">",
+ * as the last token only, one or more ("prices.>" matches "prices.eu" and "prices.eu.fr",
+ * not "prices"). A publication reaches every matching subscription of every process, on
+ * this host and on every peer; nobody subscribed is not an error. Publications from one
+ * process reach each subscription in the order they were published. They arrive through
+ * slotlink_receive() among the other messages, with kind SLOTLINK_KIND_PUBLISH, their
+ * subject, and the id of the subscription they matched: a process with two subscriptions
+ * matching one subject receives it twice, once for each id.
+ */
+
+/** What a subscription does when its subscriber falls behind (slotlink_subscribe_options.policy). */
+typedef enum slotlink_policy {
+  /** Publications wait for room in the slot, as sends do, and hold their publishers back (default). */
+  SLOTLINK_POLICY_BLOCK = 0,
+  /**
+   * Nobody is held back: past `max_queued_bytes` waiting, the oldest publications are
+   * dropped and counted (slotlink_subscription_dropped()). The proxy drops what waits for
+   * room in the slot; the library drops what it holds for slotlink_receive(): the
+   * subscription's publications it read from the slot but the application has not taken
+   * (those do not count against max_inbox_bytes, so they never stop the slot being read).
+   */
+  SLOTLINK_POLICY_DROP_OLDEST = 1
+} slotlink_policy;
+
+/** Options for slotlink_subscribe(); zero-initialise, then set what you need (NULL: all defaults). */
+typedef struct slotlink_subscribe_options {
+  /** SLOTLINK_POLICY_BLOCK (0, the default) or SLOTLINK_POLICY_DROP_OLDEST. */
+  int policy;
+  /**
+   * SLOTLINK_POLICY_DROP_OLDEST: payload bytes held, at the proxy and in the library each,
+   * before the oldest is dropped; 0: 256 KiB. The proxy holds no more than its own
+   * --max-queued-bytes (default 256 KiB) for a subscription, whatever is asked.
+   */
+  size_t max_queued_bytes;
+  /** slotlink_subscribe(): milliseconds to wait for the proxy's answer; 0: 10 000; -1: forever. */
+  int timeout_ms;
+} slotlink_subscribe_options;
+
+/**
+ * Subscribes to `pattern` and waits for the proxy's answer (reading what arrives meanwhile;
+ * a cell batched with SLOTLINK_MORE is committed first). On SLOTLINK_OK *id names the
+ * subscription: every publication the proxy reads from then on whose subject matches
+ * reaches this endpoint with that id. Fails with SLOTLINK_ERR_INVALID_SUBJECT (the pattern
+ * breaks the rules above; checked here before anything is sent),
+ * SLOTLINK_ERR_TOO_MANY_SUBSCRIPTIONS (the proxy refused: this process holds 4 096
+ * already), SLOTLINK_ERR_REGISTRATION (no answer within the timeout: the subscription is
+ * then ended), SLOTLINK_ERR_CLOSED (the endpoint ended, or the proxy is draining it).
+ */
+SLOTLINK_API int slotlink_subscribe(slotlink *ep, const char *pattern, const slotlink_subscribe_options *options, uint32_t *id);
+
+/**
+ * Starts a subscription without waiting (for event loops): the `subscribe` frame is sent
+ * and *id names it; slotlink_subscription_status() says when the proxy answered (the
+ * descriptor of slotlink_fd() turns readable then). Publications for it may arrive before
+ * the answer. Fails as slotlink_subscribe() for what is checked before sending.
+ */
+SLOTLINK_API int slotlink_subscribe_start(slotlink *ep, const char *pattern, const slotlink_subscribe_options *options, uint32_t *id);
+
+/**
+ * Where subscription `id` stands: SLOTLINK_OK in effect, SLOTLINK_AGAIN while the proxy has
+ * not answered, or the proxy's refusal (SLOTLINK_ERR_INVALID_SUBJECT,
+ * SLOTLINK_ERR_TOO_MANY_SUBSCRIPTIONS; its message in slotlink_last_error()), after which
+ * the id is forgotten. SLOTLINK_ERR_CLOSED for an id this endpoint does not hold (never
+ * given, unsubscribed, or refused and reported) or once the endpoint has ended.
+ */
+SLOTLINK_API int slotlink_subscription_status(slotlink *ep, uint32_t id);
+
+/**
+ * Ends subscription `id`: from this call on, no publication with that id comes out of
+ * slotlink_receive() (those already taken from the slot and not yet received are dropped;
+ * any still on their way are dropped as they arrive, counted in
+ * slotlink_publications_ignored()). Does not wait for the proxy. SLOTLINK_ERR_CLOSED for an
+ * id this endpoint does not hold.
+ */
+SLOTLINK_API int slotlink_unsubscribe(slotlink *ep, uint32_t id);
+
+/**
+ * Publications of subscription `id` dropped because its subscriber fell behind
+ * (SLOTLINK_POLICY_DROP_OLDEST): those the proxy dropped (as far as it has said so; it tells
+ * at most every 100 ms) plus those the library dropped. 0 for an id this endpoint does not hold.
+ */
+SLOTLINK_API uint64_t slotlink_subscription_dropped(slotlink *ep, uint32_t id);
+
+/** Publications that arrived for subscriptions this endpoint no longer holds, and were dropped. */
+SLOTLINK_API uint64_t slotlink_publications_ignored(slotlink *ep);
+
+/**
+ * Publishes `len` bytes to `subject` (no wildcards). Returns once the publication is in the
+ * slot (committed unless SLOTLINK_MORE), blocking while the slot is full, as slotlink_send().
+ * Fails with SLOTLINK_ERR_INVALID_SUBJECT (checked here), SLOTLINK_ERR_MESSAGE_TOO_LARGE,
+ * SLOTLINK_ERR_CLOSED, SLOTLINK_ERR_SYSCALL.
+ */
+SLOTLINK_API int slotlink_publish(slotlink *ep, const char *subject, const void *data, size_t len, int flags);
+
+/** Like slotlink_publish() but never blocks: SLOTLINK_AGAIN as slotlink_try_send(). */
+SLOTLINK_API int slotlink_try_publish(slotlink *ep, const char *subject, const void *data, size_t len, int flags);
+
 /** A send that could not be delivered (the proxy's ERROR record without a request id). */
 typedef struct slotlink_undeliverable {
   /** The destination that failed. */
@@ -298,9 +417,9 @@ SLOTLINK_API int slotlink_fd(const slotlink *ep);
 
 /**
  * Does what is due without blocking: resets the doorbell, reads the registration socket
- * (answers the proxy's drain), takes what the proxy committed (messages for
- * slotlink_receive(), answers for slotlink_request_result()), and tells the proxy to ring
- * when there is more. Returns SLOTLINK_OK, or SLOTLINK_ERR_CLOSED once the endpoint ended.
+ * (answers the proxy's drain, takes its answers to subscriptions), takes what the proxy
+ * committed (messages for slotlink_receive(), answers for slotlink_request_result()), and
+ * tells the proxy to ring when there is more. Returns SLOTLINK_OK, or SLOTLINK_ERR_CLOSED once the endpoint ended.
  */
 SLOTLINK_API int slotlink_process(slotlink *ep);
 
@@ -316,7 +435,7 @@ SLOTLINK_API int slotlink_end_code(const slotlink *ep);
 typedef struct slotlink_stats {
   uint64_t messages_out;   /**< messages written whole into the slot */
   uint64_t bytes_out;
-  uint64_t messages_in;    /**< messages taken from the slot (sends, requests, replies, errors) */
+  uint64_t messages_in;    /**< messages taken from the slot (sends, requests, replies, errors, publications) */
   uint64_t bytes_in;
   uint64_t cells_out;      /**< cells committed */
   uint64_t cells_in;       /**< cells taken */
@@ -331,9 +450,9 @@ SLOTLINK_API void slotlink_get_stats(slotlink *ep, slotlink_stats *out);
 
 /**
  * Leaves the proxy: commits the open cell, closes the registration connection (the proxy
- * reads what was committed, then reclaims the slot and frees the name), unmaps the slot
- * and frees the endpoint; requests started with slotlink_request_start() and not collected
- * are forgotten. Must be the last call on `ep` (see Threads). Returns SLOTLINK_OK.
+ * reads what was committed, then reclaims the slot and frees the name, and ends its
+ * subscriptions), unmaps the slot and frees the endpoint; requests started with
+ * slotlink_request_start() and not collected are forgotten. Must be the last call on `ep` (see Threads). Returns SLOTLINK_OK.
  *
  * The shutdown drain needs no call: when the proxy says `draining` (it is shutting down),
  * the next call that looks at the endpoint (any blocking call, slotlink_process()) refuses

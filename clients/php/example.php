@@ -1,7 +1,8 @@
 <?php
 /*
- * A PHP worker over libslotlink: asks the proxy and a worker named TO, then answers one
- * request. Usage: php example.php SOCKET NAME TO
+ * A PHP worker over libslotlink: asks the proxy and a worker named TO, publishes to a
+ * subject it subscribed to and takes the publication back, then answers one request.
+ * Usage: php example.php SOCKET NAME TO
  */
 declare(strict_types=1);
 require __DIR__ . '/slotlink.php';
@@ -16,6 +17,11 @@ try {
 } catch (SlotlinkError $e) {
     echo "nobody: ", $e->slotlinkCode, "\n";
 }
+$id = $ep->subscribe('php.*.news');
+$ep->publish('php.eu.news', 'hello subscribers');
+$pub = $ep->receive(5000);
+echo "{$pub['subject']}: {$pub['data']}", $pub['subscription'] === $id ? '' : ' (wrong subscription)', "\n";
+$ep->unsubscribe($id);
 echo "ready\n";
 $got = $ep->serveOne(fn (string $data): string => "php got: $data", 10000);
 echo "served: ", $got ?? '(nothing)', "\n";

@@ -16,7 +16,9 @@ function slotlink_ffi(): FFI
         typedef struct slotlink slotlink;
         typedef struct slotlink_message {
           const char *from; const void *data; size_t len; int is_request; uint32_t request_id;
+          int kind; const char *subject; uint32_t subscription_id;
         } slotlink_message;
+        typedef struct slotlink_subscribe_options { int policy; size_t max_queued_bytes; int timeout_ms; } slotlink_subscribe_options;
         const char *slotlink_code_name(int code);
         const char *slotlink_last_error(void);
         int slotlink_connect(slotlink **out, const char *name, int group, const char *socket);
@@ -28,6 +30,9 @@ function slotlink_ffi(): FFI
         void slotlink_message_free(slotlink_message *msg);
         int slotlink_reply(slotlink *ep, const slotlink_message *request, const void *data, size_t len, int flags);
         int slotlink_close(slotlink *ep);
+        int slotlink_publish(slotlink *ep, const char *subject, const void *data, size_t len, int flags);
+        int slotlink_subscribe(slotlink *ep, const char *pattern, const slotlink_subscribe_options *options, uint32_t *id);
+        int slotlink_unsubscribe(slotlink *ep, uint32_t id);
         C, $lib);
 }
 
@@ -86,6 +91,37 @@ final class Slotlink
         }
         $this->ffi->slotlink_message_free($msg);
         return $data;
+    }
+
+    /** Publishes $data to $subject (tokens separated by dots, no wildcards). */
+    public function publish(string $subject, string $data): void
+    {
+        $this->check($this->ffi->slotlink_publish($this->ep, $subject, $data, strlen($data), 0));
+    }
+
+    /** Subscribes to $pattern ("*" matches one token, a last ">" the rest); its id, once the proxy has it in effect. */
+    public function subscribe(string $pattern): int
+    {
+        $id = $this->ffi->new('uint32_t');
+        $this->check($this->ffi->slotlink_subscribe($this->ep, $pattern, null, FFI::addr($id)));
+        return $id->cdata;
+    }
+
+    public function unsubscribe(int $id): void
+    {
+        $this->check($this->ffi->slotlink_unsubscribe($this->ep, $id));
+    }
+
+    /** The next message (a publication: 'subject' and 'subscription' set), waiting up to $timeoutMs; null on timeout. Requests are not answered. */
+    public function receive(int $timeoutMs): ?array
+    {
+        $msg = $this->ffi->new('slotlink_message*');
+        $rc = $this->ffi->slotlink_receive($this->ep, FFI::addr($msg), $timeoutMs);
+        if ($rc === SLOTLINK_AGAIN) return null;
+        $this->check($rc);
+        $out = ['from' => FFI::string($msg->from), 'data' => FFI::string($msg->data, $msg->len), 'subject' => $msg->subject === null ? null : FFI::string($msg->subject), 'subscription' => $msg->subscription_id];
+        $this->ffi->slotlink_message_free($msg);
+        return $out;
     }
 
     public function close(): void

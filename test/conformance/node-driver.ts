@@ -1,11 +1,15 @@
 /**
  * The conformance suite's Node driver: the Node client (src/client) behind the same line
  * protocol as the C and Python drivers (see driver.ts). Receives continuously once
- * connected, checking each sender's sequence and payload pattern.
+ * connected, checking each sender's sequence and payload pattern. Each subscription (the
+ * test's `key` for it) is iterated as it arrives: a publication's payload is its publisher's
+ * number and its sequence number (u32 each), checked to arrive in order per publisher, and
+ * logged with its subject.
  */
 import { createInterface } from 'node:readline';
 import { connect } from '../../src/client/connect.js';
 import type { Endpoint } from '../../src/client/endpoint.js';
+import type { Subscription } from '../../src/client/subscription.js';
 import { register } from '../../src/client/registration.js';
 import { ControlOp } from '../../src/contract/registration.js';
 import { checkPayload, fillPayload } from '../helpers/payload.js';
@@ -21,6 +25,35 @@ const waiters: Array<() => void> = [];
 let stopSending = false;
 /** Check each message's sequence and pattern (benchmarks turn it off). */
 let verify = true;
+
+const LOG_MAX = 10_000;
+
+interface Watched {
+  sub: Subscription;
+  received: number;
+  next: Map<number, number>;
+  bad: string[];
+  log: Array<[string, number, number]>;
+  waiters: Array<() => void>;
+}
+const subs = new Map<string, Watched>();
+
+async function watch(w: Watched): Promise<void> {
+  for await (const m of w.sub) {
+    if (m.data.length < 8) {
+      if (w.bad.length < 10) w.bad.push(`a publication of ${m.data.length} bytes`);
+      continue;
+    }
+    const publisher = m.data.readUInt32LE(0);
+    const seq = m.data.readUInt32LE(4);
+    const want = w.next.get(publisher) ?? 0;
+    if (seq < want && w.bad.length < 10) w.bad.push(`publisher ${publisher}: ${seq} after ${want - 1}`);
+    w.next.set(publisher, seq + 1);
+    if (w.log.length < LOG_MAX) w.log.push([m.subject, publisher, seq]);
+    w.received++;
+    for (const f of w.waiters.splice(0)) f();
+  }
+}
 
 function emit(obj: Record<string, unknown>): void {
   process.stdout.write(JSON.stringify(obj) + '\n');
@@ -136,6 +169,41 @@ const commands: Record<string, (a: any) => Promise<unknown>> = {
     }
     wanted = 0;
     return { received, perSender: Object.fromEntries(perSender), bad };
+  },
+  async subscribe(a) {
+    const sub = ep!.subscribe(a.subject, { policy: a.policy, maxQueuedBytes: a.maxQueuedBytes });
+    const w: Watched = { sub, received: 0, next: new Map(), bad: [], log: [], waiters: [] };
+    subs.set(a.key ?? a.subject, w);
+    await sub.ready; // rejects with the proxy's refusal
+    void watch(w).catch((err) => w.bad.push(`iterator threw ${(err as Error).message}`));
+    return { id: sub.id };
+  },
+  async unsubscribe(a) {
+    subs.get(a.key)!.sub.unsubscribe();
+    return {};
+  },
+  async publish(a) {
+    const names = String(a.subject ?? '').split(' ');
+    const count = a.count ?? 1;
+    const start = a.start ?? 0;
+    for (let i = 0; i < count; i++) {
+      const buf = Buffer.alloc(Math.max(8, a.size ?? 8));
+      buf.writeUInt32LE(a.publisher ?? 0, 0);
+      buf.writeUInt32LE(start + i, 4);
+      await ep!.publish(names[i % names.length]!, buf);
+    }
+    return { published: count };
+  },
+  async publications(a) {
+    const w = subs.get(a.key)!;
+    const deadline = Date.now() + (a.timeout ?? 30_000);
+    while (w.received < (a.count ?? 0) && Date.now() < deadline) {
+      await new Promise<void>((r) => {
+        w.waiters.push(r);
+        setTimeout(r, Math.max(0, deadline - Date.now())).unref();
+      });
+    }
+    return { received: w.received, dropped: w.sub.dropped, bad: w.bad, subjects: [...new Set(w.log.map((e) => e[0]))].sort(), log: w.log };
   },
   async stats() {
     const s = ep!.stats();

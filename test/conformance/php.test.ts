@@ -1,7 +1,7 @@
 /**
  * Conformance: the PHP example (clients/php, FFI over libslotlink) against a real proxy:
- * it asks the proxy and a C worker, gets NO_ROUTE for a name nobody holds, then answers a
- * request from a Node client. Skipped where PHP with FFI is not installed (.ci/run installs it).
+ * it asks the proxy and a C worker, gets NO_ROUTE for a name nobody holds, subscribes and
+ * takes back what it published, then answers a request from a Node client. Skipped where PHP with FFI is not installed (.ci/run installs it).
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -35,7 +35,7 @@ test('php: the FFI example registers, requests, and answers a request', { skip: 
     assert.equal((await asker.call('request', { to: 'php-worker', data: 'hi php' })).reply, 'php got: hi php');
     assert.equal(await exited, 0, stderr);
     assert.match(lines[0]!, /^registered as php-worker~\d+\.\d+@conf$/);
-    assert.deepEqual(lines.slice(1), ['~proxy: ping', 'echo: hello from php', 'nobody: SLOTLINK_ERR_NO_ROUTE', 'ready', 'served: hi php']);
+    assert.deepEqual(lines.slice(1), ['~proxy: ping', 'echo: hello from php', 'nobody: SLOTLINK_ERR_NO_ROUTE', 'php.eu.news: hello subscribers', 'ready', 'served: hi php']);
   } finally {
     php.kill('SIGKILL');
     await host.close();

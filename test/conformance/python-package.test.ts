@@ -1,6 +1,6 @@
 /**
  * The slotlink Python package's own tests (clients/python/tests/test_package.py: errors with
- * codes, timeouts, iteration and replies, fork, the asyncio form) against a real proxy,
+ * codes, timeouts, iteration and replies, fork, publish and subscribe, the asyncio form) against a real proxy,
  * run from the source tree over the libslotlink just built (or, with $SLOTLINK_TEST_PYTHON,
  * by a Python that has the package installed).
  */

@@ -22,6 +22,7 @@
 #include "errors.h"
 #include "json.h"
 #include "marks.h"
+#include "subject.h"
 
 #define DEFAULT_MAX_INBOX (16u * 1024u * 1024u)
 /* Calls that found their work done without waiting, between two looks at the registration socket. */
@@ -259,7 +260,8 @@ static void free_endpoint(slotlink *ep, int owner) {
   int fds[] = { ep->sock, ep->proxy_bell, ep->own_bell, ep->epfd, ep->wake_fd, ep->loop_fd };
   for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
     if (fds[i] >= 0) close(fds[i]);
-  for (inbox_message *m = ep->inbox_head, *next; m; m = next) next = m->next, free(m);
+  inbox_free_all(ep);
+  subs_free_all(ep);
   for (int b = 0; b < PENDING_BUCKETS; b++)
     for (pending_request *p = ep->pending[b], *next; p; p = next) next = p->next, free(p->reply), free(p);
   free(ep->frag.buf);
@@ -291,6 +293,7 @@ int slotlink_connect_ex(slotlink **out, const char *name, const slotlink_options
   ep->sock = ep->proxy_bell = ep->own_bell = ep->epfd = ep->wake_fd = ep->loop_fd = -1;
   ep->fork_generation = atomic_load(&fork_generation);
   ep->next_request_id = 1;
+  ep->next_sub_id = 1;
   ep->max_inbox_bytes = o.max_inbox_bytes ? o.max_inbox_bytes : DEFAULT_MAX_INBOX;
   pthread_mutex_init(&ep->mu, NULL);
   pthread_condattr_t ca;
@@ -414,6 +417,117 @@ int slotlink_reply_error(slotlink *ep, const slotlink_message *request, int code
   return leave(ep, answer(ep, request, RECORD_KIND_ERROR, payload, (size_t)n, flags));
 }
 
+/* ---- publish and subscribe ---- */
+
+static int publish_common(slotlink *ep, int blocking, const char *subject, const void *data, size_t len, int flags) {
+  if (ep->state != STATE_OPEN) return closed_error(ep);
+  if (subject == NULL) return fail(SLOTLINK_ERR_INVALID_SUBJECT, "invalid subject (NULL): expected tokens separated by dots, like \"prices.eu.fr\"");
+  size_t n = strnlen(subject, MAX_ADDRESS_BYTES + 1);
+  char why[200];
+  if (subject_check(subject, n, 0, why, sizeof why) < 0)
+    return fail(SLOTLINK_ERR_INVALID_SUBJECT, "invalid subject \"%.300s\": %s (expected tokens separated by dots, like \"prices.eu.fr\"; wildcards are for subscriptions)", subject, why);
+  return put(ep, blocking, RECORD_KIND_PUBLISH, subject, n, 0, data, len, flags);
+}
+
+int slotlink_publish(slotlink *ep, const char *subject, const void *data, size_t len, int flags) {
+  ENTER(ep);
+  return leave(ep, publish_common(ep, 1, subject, data, len, flags));
+}
+
+int slotlink_try_publish(slotlink *ep, const char *subject, const void *data, size_t len, int flags) {
+  ENTER(ep);
+  return leave(ep, publish_common(ep, 0, subject, data, len, flags));
+}
+
+static int subscribe_start(slotlink *ep, const char *pattern, const slotlink_subscribe_options *options, subscription **out) {
+  if (ep->state != STATE_OPEN) return closed_error(ep);
+  return subs_start(ep, pattern, options, out);
+}
+
+int slotlink_subscribe_start(slotlink *ep, const char *pattern, const slotlink_subscribe_options *options, uint32_t *id) {
+  ENTER(ep);
+  subscription *s;
+  int r = subscribe_start(ep, pattern, options, &s);
+  if (r == SLOTLINK_OK && id) *id = s->id;
+  return leave(ep, r);
+}
+
+/* Where subscription `s` stands (see slotlink_subscription_status); a refusal is reported once, then forgotten. */
+static int subscription_result(slotlink *ep, subscription *s, uint32_t id) {
+  if (s == NULL) return fail(SLOTLINK_ERR_CLOSED, "subscription %u is not held (never made, unsubscribed, or refused and reported)", id);
+  if (s->state == SUB_REFUSED) {
+    int code = fail(s->code, "%s", s->message);
+    subs_remove(ep, s, 0);
+    return code;
+  }
+  if (ep->state == STATE_ENDED) return closed_error(ep);
+  return s->state == SUB_ACTIVE ? SLOTLINK_OK : SLOTLINK_AGAIN;
+}
+
+int slotlink_subscribe(slotlink *ep, const char *pattern, const slotlink_subscribe_options *options, uint32_t *id) {
+  ENTER(ep);
+  int timeout_ms = options && options->timeout_ms ? options->timeout_ms : 10000;
+  int64_t deadline = deadline_after(timeout_ms);
+  subscription *s;
+  int r = subscribe_start(ep, pattern, options, &s);
+  if (r != SLOTLINK_OK) return leave(ep, r);
+  uint32_t sid = s->id;
+  for (;;) {
+    /* Looked up anew each time: another thread may have ended it meanwhile. */
+    s = subs_find(ep, sid);
+    if (s == NULL) return leave(ep, fail(SLOTLINK_ERR_CLOSED, "the subscription to \"%.300s\" was ended while it waited for the proxy", pattern));
+    if (s->state == SUB_ACTIVE) {
+      /* In effect (even if the endpoint ended since: its publications may be in the inbox). */
+      if (id) *id = sid;
+      return leave(ep, SLOTLINK_OK);
+    }
+    if (s->state == SUB_REFUSED) {
+      r = fail(s->code, "%s", s->message);
+      subs_remove(ep, s, 0);
+      return leave(ep, r);
+    }
+    if (ep->state == STATE_ENDED) {
+      subs_remove(ep, s, 0);
+      return leave(ep, closed_error(ep));
+    }
+    /* Waiting commits the open cell and reads what arrives meanwhile (into the inbox). */
+    if (endpoint_wait(ep, deadline, 0) < 0 && (s = subs_find(ep, sid)) != NULL && s->state == SUB_PENDING) {
+      subs_remove(ep, s, 1);
+      return leave(ep, fail(SLOTLINK_ERR_REGISTRATION, "the proxy did not answer the subscription to \"%.300s\" within %d ms", pattern, timeout_ms));
+    }
+  }
+}
+
+int slotlink_subscription_status(slotlink *ep, uint32_t id) {
+  ENTER(ep);
+  return leave(ep, subscription_result(ep, subs_find(ep, id), id));
+}
+
+int slotlink_unsubscribe(slotlink *ep, uint32_t id) {
+  ENTER(ep);
+  subscription *s = subs_find(ep, id);
+  if (s == NULL) return leave(ep, fail(SLOTLINK_ERR_CLOSED, "subscription %u is not held (never made, or unsubscribed already)", id));
+  subs_remove(ep, s, 1);
+  return leave(ep, SLOTLINK_OK);
+}
+
+uint64_t slotlink_subscription_dropped(slotlink *ep, uint32_t id) {
+  if (ep == NULL || forked(ep)) return 0;
+  pthread_mutex_lock(&ep->mu);
+  subscription *s = subs_find(ep, id);
+  uint64_t n = s ? s->dropped : 0;
+  pthread_mutex_unlock(&ep->mu);
+  return n;
+}
+
+uint64_t slotlink_publications_ignored(slotlink *ep) {
+  if (ep == NULL || forked(ep)) return 0;
+  pthread_mutex_lock(&ep->mu);
+  uint64_t n = ep->publications_ignored;
+  pthread_mutex_unlock(&ep->mu);
+  return n;
+}
+
 /* ---- requests ---- */
 
 static int take_result(slotlink *ep, pending_request *p, void **reply, size_t *reply_len) {
@@ -493,17 +607,6 @@ void slotlink_request_cancel(slotlink *ep, uint32_t id) {
 }
 
 /* ---- receiving ---- */
-
-/* Pops one message from the inbox (locked); NULL when it is empty. */
-static slotlink_message *inbox_pop(slotlink *ep) {
-  inbox_message *m = ep->inbox_head;
-  if (m == NULL) return NULL;
-  ep->inbox_head = m->next;
-  if (ep->inbox_head == NULL) ep->inbox_tail = NULL;
-  ep->inbox_bytes -= m->bytes;
-  m->next = NULL;
-  return &m->pub;
-}
 
 int slotlink_receive_many(slotlink *ep, slotlink_message **msgs, size_t max, size_t *count, int timeout_ms) {
   ENTER(ep);

@@ -1,7 +1,9 @@
 /*
  * The endpoint's state, shared by the files that implement it: registration.c (the
  * control socket), writer.c (the up direction), reader.c (the down direction),
- * requests.c (pending requests), endpoint.c (the public calls and waiting).
+ * inbox.c (received messages the application has not taken), requests.c (pending
+ * requests), subscriptions.c (subscriptions and the proxy's frames about them),
+ * endpoint.c (the public calls and waiting).
  */
 #ifndef SLOTLINK_ENDPOINT_H
 #define SLOTLINK_ENDPOINT_H
@@ -20,12 +22,39 @@ enum {
   STATE_ENDED,    /* the registration connection is over (closing frame, EOF, or an error) */
 };
 
+struct subscription;
+
 typedef struct inbox_message {
   slotlink_message pub; /* first: a slotlink_message* is an inbox_message* */
-  struct inbox_message *next;
+  struct inbox_message *next, *prev;
   size_t bytes;
-  /* from and data follow in the same allocation */
+  /* A publication: its subscription, and the next of that subscription's in the inbox. NULL once taken. */
+  struct subscription *sub;
+  struct inbox_message *sub_next;
+  /* from (or subject) and data follow in the same allocation */
 } inbox_message;
+
+/* Subscription states. */
+enum {
+  SUB_PENDING = 0, /* `subscribe` sent, no answer yet (publications for it are taken all the same) */
+  SUB_ACTIVE,      /* `subscribed` */
+  SUB_REFUSED,     /* `unsubscribed` with a code: kept until slotlink_subscription_status() reports it */
+};
+
+typedef struct subscription {
+  struct subscription *next; /* hash chain */
+  uint32_t id;
+  int state;
+  int drop_oldest;
+  size_t max_queued_bytes;
+  int code;          /* SUB_REFUSED: why */
+  char message[512];
+  uint64_t received, dropped;
+  /* Its publications in the inbox, oldest first; with drop-oldest their payload bytes
+     (held here instead of in inbox_bytes). */
+  inbox_message *held_head, *held_tail;
+  size_t held_bytes;
+} subscription;
 
 typedef struct pending_request {
   struct pending_request *next;
@@ -42,6 +71,9 @@ typedef struct pending_request {
 #define PENDING_BUCKETS 256
 #define MAX_PENDING_REQUESTS 65536
 #define UNDELIVERABLE_KEPT 1024
+#define SUBSCRIPTION_BUCKETS 256
+/* What a drop-oldest subscription holds unless told otherwise (docs/slot-layout.md §1). */
+#define DEFAULT_MAX_QUEUED_BYTES (256u * 1024u)
 
 struct slotlink {
   pthread_mutex_t mu;
@@ -94,9 +126,14 @@ struct slotlink {
   uint8_t *ctl_buf;
   size_t ctl_len;
 
-  /* received messages, in order */
+  /* received messages, in order; inbox_bytes leaves out what drop-oldest subscriptions hold */
   inbox_message *inbox_head, *inbox_tail;
   size_t inbox_bytes, max_inbox_bytes;
+
+  subscription *subs[SUBSCRIPTION_BUCKETS];
+  uint32_t sub_count;
+  uint32_t next_sub_id;
+  uint64_t publications_ignored;
 
   pending_request *pending[PENDING_BUCKETS];
   uint32_t pending_count;
@@ -114,6 +151,8 @@ int registration_connect(slotlink *ep, const char *name, const slotlink_options 
 void control_read(slotlink *ep);
 /** Sends `flushed` once the drain is complete. Locked. */
 void control_maybe_flushed(slotlink *ep);
+/** Sends one control frame (`json`, NUL-terminated); a failure ends the endpoint (the stream may be torn). Locked. */
+int control_send(slotlink *ep, const char *json);
 /** Ends the endpoint with `code` and `message` (first reason wins). Locked. */
 void endpoint_end(slotlink *ep, int code, const char *message);
 
@@ -134,6 +173,30 @@ void ring_proxy(slotlink *ep);
 void reader_service(slotlink *ep);
 /** Arms READER_SLEEPING; 1 when the caller may sleep, 0 when a cell became readable meanwhile. */
 int reader_sleep(slotlink *ep);
+
+/* inbox.c — locked. */
+/** Appends a complete message (a publication's `sub` set); applies its subscription's drop-oldest. */
+void inbox_push(slotlink *ep, inbox_message *m);
+/** Takes the oldest message; NULL when the inbox is empty. */
+slotlink_message *inbox_pop(slotlink *ep);
+/** Removes and frees the oldest message `sub` holds in the inbox (there is one). */
+void inbox_drop_held(slotlink *ep, subscription *sub);
+/** Frees every message. */
+void inbox_free_all(slotlink *ep);
+
+/* subscriptions.c — locked. */
+subscription *subs_find(slotlink *ep, uint32_t id);
+/** Checks `pattern` and the options, adds a pending subscription and sends its `subscribe` frame. */
+int subs_start(slotlink *ep, const char *pattern, const slotlink_subscribe_options *o, subscription **out);
+/** Forgets `sub`: drops what it holds in the inbox (counted as ignored); sends `unsubscribe` if `tell`. */
+void subs_remove(slotlink *ep, subscription *sub, int tell);
+/** A complete PUBLISH for subscription `id`: into the inbox, or dropped and counted when no subscription holds it. */
+void subs_deliver(slotlink *ep, uint32_t id, inbox_message *m);
+/** A control frame from the proxy: 1 if it was about a subscription (and was handled), else 0. */
+struct json_doc;
+int subs_control(slotlink *ep, const char *op, const struct json_doc *frame);
+/** Frees every subscription (slotlink_close). */
+void subs_free_all(slotlink *ep);
 
 /* requests.c — locked. */
 pending_request *requests_find(slotlink *ep, uint32_t id);

@@ -4,7 +4,10 @@
  * (docs/slot-layout.md §3, reader), then checks and dispatches its records (§4),
  * reassembling fragmented messages. Shared memory is hostile input: every field is read
  * once into a local and checked before use, and records are parsed from the private copy.
- * Mirrors src/slot/cell-reader.ts, record.ts and reassembler.ts. Runs under the mutex.
+ * Mirrors src/slot/cell-reader.ts, record.ts and reassembler.ts. A PUBLISH must carry a
+ * subscription id (its requestId, never 0 in this direction) and, as its address, a subject
+ * without wildcards (docs/slot-layout.md §4, §8); anything else is BAD_RECORD, as any other
+ * record that breaks §4. Runs under the mutex.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,7 +17,7 @@
 #include "endpoint.h"
 #include "errors.h"
 #include "marks.h"
-
+#include "subject.h"
 
 static uint32_t down_cell(const slotlink *ep, uint32_t i) {
   return ep->layout.down_offset + DIRECTION_HEADER_SIZE + i * ep->layout.cell_stride;
@@ -59,21 +62,25 @@ static int address_ascii(const uint8_t *s, size_t n) {
   return 1;
 }
 
-/* A message of `len` bytes from `from`, allocated as an inbox entry (payload filled later). */
-static inbox_message *new_message(const uint8_t *from, size_t from_len, size_t len) {
-  inbox_message *m = malloc(sizeof *m + from_len + 1 + len + 1);
+/*
+ * A message of `kind` and `len` bytes whose record address is `addr`, allocated as an
+ * inbox entry (payload filled later). A publication's address is its subject; its `from` is
+ * "" (the NUL after the subject).
+ */
+static inbox_message *new_message(uint8_t kind, const uint8_t *addr, size_t addr_len, size_t len) {
+  inbox_message *m = malloc(sizeof *m + addr_len + 1 + len + 1);
   if (m == NULL) return NULL;
-  char *f = (char *)(m + 1);
-  memcpy(f, from, from_len);
-  f[from_len] = '\0';
-  uint8_t *d = (uint8_t *)f + from_len + 1;
+  memset(m, 0, sizeof *m);
+  char *a = (char *)(m + 1);
+  memcpy(a, addr, addr_len);
+  a[addr_len] = '\0';
+  uint8_t *d = (uint8_t *)a + addr_len + 1;
   d[len] = 0;
-  m->pub.from = f;
+  m->pub.kind = kind;
+  m->pub.from = kind == RECORD_KIND_PUBLISH ? a + addr_len : a;
+  m->pub.subject = kind == RECORD_KIND_PUBLISH ? a : NULL;
   m->pub.data = d;
   m->pub.len = len;
-  m->pub.is_request = 0;
-  m->pub.request_id = 0;
-  m->next = NULL;
   m->bytes = len;
   return m;
 }
@@ -100,10 +107,10 @@ static void dispatch(slotlink *ep, uint8_t kind, uint32_t request_id, inbox_mess
     case RECORD_KIND_REQUEST:
       m->pub.is_request = kind == RECORD_KIND_REQUEST;
       m->pub.request_id = request_id;
-      if (ep->inbox_tail) ep->inbox_tail->next = m;
-      else ep->inbox_head = m;
-      ep->inbox_tail = m;
-      ep->inbox_bytes += m->bytes;
+      inbox_push(ep, m);
+      break;
+    case RECORD_KIND_PUBLISH:
+      subs_deliver(ep, request_id, m); /* request_id is the subscription's id */
       break;
     case RECORD_KIND_REPLY:
       requests_answer(ep, kind, request_id, m->pub.from, strlen(m->pub.from), m->pub.data, m->pub.len);
@@ -132,7 +139,7 @@ static int parse_records(slotlink *ep, uint32_t cell, uint32_t used, uint32_t co
     uint32_t mbytes = get_u32(r + RECORD_HEADER_MESSAGE_BYTES);
     uint32_t reserved2 = get_u32(r + RECORD_HEADER_RESERVED2);
 #define WHERE "down cell %u record %u at offset %u: "
-    if (kind < RECORD_KIND_SEND || kind > RECORD_KIND_ERROR) return bad(ep, SLOTLINK_ERR_BAD_RECORD, WHERE "kind %u is not a record kind", cell, i, at, kind);
+    if (kind < RECORD_KIND_SEND || kind > RECORD_KIND_PUBLISH) return bad(ep, SLOTLINK_ERR_BAD_RECORD, WHERE "kind %u is not a record kind", cell, i, at, kind);
     if (flags & ~RECORD_WHOLE) return bad(ep, SLOTLINK_ERR_BAD_RECORD, WHERE "flags 0x%x has unknown bits", cell, i, at, flags);
     if (reserved != 0 || reserved2 != 0) return bad(ep, SLOTLINK_ERR_BAD_RECORD, WHERE "reserved fields hold %u and %u, expected 0", cell, i, at, reserved, reserved2);
     if (size > used - at) return bad(ep, SLOTLINK_ERR_BAD_RECORD, WHERE "recordBytes %u runs past the cell's %u used bytes", cell, i, at, size, used);
@@ -145,17 +152,23 @@ static int parse_records(slotlink *ep, uint32_t cell, uint32_t used, uint32_t co
     if (first && (alen == 0 || !address_ascii(r + RECORD_HEADER_SIZE, alen))) return bad(ep, SLOTLINK_ERR_BAD_RECORD, WHERE "the address (%u bytes) is empty or not printable ASCII", cell, i, at, alen);
     if (kind == RECORD_KIND_SEND && request_id != 0) return bad(ep, SLOTLINK_ERR_BAD_RECORD, WHERE "a SEND has requestId %u, expected 0", cell, i, at, request_id);
     if ((kind == RECORD_KIND_REQUEST || kind == RECORD_KIND_REPLY) && request_id == 0) return bad(ep, SLOTLINK_ERR_BAD_RECORD, WHERE "a %s has requestId 0", cell, i, at, kind == RECORD_KIND_REQUEST ? "REQUEST" : "REPLY");
+    if (kind == RECORD_KIND_PUBLISH && request_id == 0) return bad(ep, SLOTLINK_ERR_BAD_RECORD, WHERE "a PUBLISH has requestId 0, expected the id of a subscription", cell, i, at);
+    if (kind == RECORD_KIND_PUBLISH && first) {
+      char why[200];
+      if (subject_check((const char *)r + RECORD_HEADER_SIZE, alen, 0, why, sizeof why) < 0)
+        return bad(ep, SLOTLINK_ERR_BAD_RECORD, WHERE "a PUBLISH's address \"%.*s\" is not a subject: %s", cell, i, at, (int)alen, (const char *)r + RECORD_HEADER_SIZE, why);
+    }
     const uint8_t *payload = r + RECORD_HEADER_SIZE + alen;
     if (flags == RECORD_WHOLE) {
       if (ep->frag.active) return bad(ep, SLOTLINK_ERR_BAD_RECORD, WHERE "a whole message arrived in the middle of a fragmented one", cell, i, at);
-      inbox_message *m = new_message(r + RECORD_HEADER_SIZE, alen, plen);
+      inbox_message *m = new_message(kind, r + RECORD_HEADER_SIZE, alen, plen);
       if (m == NULL) return bad(ep, SLOTLINK_ERR_SYSCALL, "out of memory for a message of %u bytes", plen);
       memcpy((uint8_t *)m->pub.data, payload, plen);
       dispatch(ep, kind, request_id, m);
     } else {
       if (first) {
         if (ep->frag.active) return bad(ep, SLOTLINK_ERR_BAD_RECORD, WHERE "a new fragmented message started before the previous one ended", cell, i, at);
-        inbox_message *m = new_message(r + RECORD_HEADER_SIZE, alen, mbytes);
+        inbox_message *m = new_message(kind, r + RECORD_HEADER_SIZE, alen, mbytes);
         if (m == NULL) return bad(ep, SLOTLINK_ERR_SYSCALL, "out of memory for a message of %u bytes", mbytes);
         ep->frag.active = 1;
         ep->frag.kind = kind;

@@ -2,8 +2,10 @@
  * The registration socket (docs/slot-layout.md §1): connect, send `hello`, receive the
  * `welcome` with its three descriptors (memfd, proxy doorbell, process doorbell) through
  * recvmsg before any buffered read, check and map the slot; afterwards the same socket
- * carries only the shutdown exchange (`draining` -> `flushed`, `closing`), and its end is
- * the endpoint's end.
+ * carries subscriptions (`subscribe`/`unsubscribe` out; `subscribed`, `unsubscribed`,
+ * `dropped` in, at any time: subscriptions.c) and the shutdown exchange (`draining` ->
+ * `flushed`, `closing`), and its end is the endpoint's end. Frames may arrive split across
+ * reads, or several in one: they are buffered until whole.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -63,7 +65,7 @@ static int send_all(int fd, const void *buf, size_t len) {
 
 static int send_frame(int fd, const char *json) {
   size_t n = strlen(json);
-  uint8_t frame[4 + 512];
+  uint8_t frame[4 + 2048]; /* the longest we send: a subscribe with a 255-byte pattern, quoted */
   if (n > sizeof frame - 4) return fail(SLOTLINK_ERR_REGISTRATION, "control frame too long");
   put_u32(frame, (uint32_t)n);
   memcpy(frame + 4, json, n);
@@ -280,6 +282,8 @@ static void handle_frame(slotlink *ep, const uint8_t *body, size_t n) {
     /* Why the proxy ends this slot; the connection's end follows. */
     ep->end_code = code;
     snprintf(ep->end_message, sizeof ep->end_message, "%s", message ? message : "the proxy ended this slot");
+  } else if (op) {
+    subs_control(ep, op, &d);
   }
   /* Other ops are not sent after the welcome; a newer proxy's are ignored. */
   json_free(&d);
@@ -316,9 +320,22 @@ void control_read(slotlink *ep) {
   }
 }
 
+int control_send(slotlink *ep, const char *json) {
+  if (ep->state == STATE_ENDED) return fail(SLOTLINK_ERR_CLOSED, "endpoint %s is closed (%s: %s)", ep->address, slotlink_code_name(ep->end_code), ep->end_message);
+  int r = send_frame(ep->sock, json);
+  if (r != SLOTLINK_OK) {
+    /* Part of a frame may have gone: nothing more can be said on this connection. */
+    char why[1024];
+    snprintf(why, sizeof why, "%s", slotlink_last_error());
+    endpoint_end(ep, SLOTLINK_ERR_CLOSED, why);
+    return fail(SLOTLINK_ERR_CLOSED, "endpoint %s ended: %s", ep->address, why);
+  }
+  return SLOTLINK_OK;
+}
+
 void control_maybe_flushed(slotlink *ep) {
   if (ep->state != STATE_DRAINING || ep->flushed_sent || ep->writer_busy) return;
   writer_flush(ep);
   ep->flushed_sent = 1;
-  if (send_frame(ep->sock, "{\"op\":\"flushed\"}") != SLOTLINK_OK) endpoint_end(ep, SLOTLINK_ERR_CLOSED, slotlink_last_error());
+  control_send(ep, "{\"op\":\"flushed\"}");
 }

@@ -5,7 +5,10 @@
  * {"code":"SLOTLINK_ERR_...","message":"..."}}; events are {"event":"..."} lines. Once
  * connected, a receiver thread takes every message, checks each sender's sequence and
  * payload pattern, and answers requests; commands run on the main thread meanwhile, so
- * the endpoint is used from two threads at once. Exits when stdin closes.
+ * the endpoint is used from two threads at once. Publications are kept per subscription
+ * (the driver's `key` for it): a publication's payload is its publisher's number and its
+ * sequence number (u32 each), checked to arrive in order per publisher, and logged with its
+ * subject. Exits when stdin closes.
  */
 #include <pthread.h>
 #include <stdarg.h>
@@ -36,6 +39,25 @@ static char bad[MAX_BAD][300];
 static int bad_count;
 static int ended;
 static volatile int stop_sending;
+
+/* Subscriptions, by the test's key for each: what arrived, in order. */
+#define MAX_SUBS 64
+#define MAX_PUBLISHERS 16
+#define LOG_MAX 10000
+struct logged { char *subject; uint32_t publisher, seq; };
+static struct sub {
+  char key[128];
+  uint32_t id;
+  int open;
+  uint64_t received;
+  uint32_t publishers[MAX_PUBLISHERS], next[MAX_PUBLISHERS];
+  int publisher_count;
+  char bad[MAX_BAD][200];
+  int bad_count;
+  struct logged *log;
+  size_t logged;
+} subs[MAX_SUBS];
+static int sub_count;
 
 static void emit(const char *format, ...) __attribute__((format(printf, 1, 2)));
 static void emit(const char *format, ...) {
@@ -74,7 +96,53 @@ static void report_undeliverable(void) {
   }
 }
 
+static struct sub *sub_by_key(const char *key) {
+  for (int i = 0; i < sub_count; i++)
+    if (strcmp(subs[i].key, key) == 0) return &subs[i];
+  return NULL;
+}
+
+static uint32_t u32le(const uint8_t *d) {
+  return (uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)d[2] << 16 | (uint32_t)d[3] << 24;
+}
+
+/* A publication: to its subscription's record (under mu), even one unsubscribed (the library should have dropped it: the test sees it counted). */
+static void on_publication(const slotlink_message *m) {
+  struct sub *s = NULL;
+  for (int i = 0; i < sub_count && !s; i++)
+    if (subs[i].id == m->subscription_id) s = &subs[i];
+  if (s == NULL) {
+    if (bad_count < MAX_BAD) snprintf(bad[bad_count++], sizeof bad[0], "a publication to %s for subscription %u, which was never made here", m->subject, m->subscription_id);
+    return;
+  }
+  if (m->len < 8) {
+    if (s->bad_count < MAX_BAD) snprintf(s->bad[s->bad_count++], sizeof s->bad[0], "a publication of %zu bytes", m->len);
+    return;
+  }
+  uint32_t publisher = u32le(m->data), seq = u32le((const uint8_t *)m->data + 4);
+  int p;
+  for (p = 0; p < s->publisher_count && s->publishers[p] != publisher; p++) {
+  }
+  if (p == s->publisher_count && p < MAX_PUBLISHERS) s->publishers[s->publisher_count++] = publisher, s->next[p] = 0;
+  if (p < MAX_PUBLISHERS) {
+    if (seq < s->next[p] && s->bad_count < MAX_BAD) snprintf(s->bad[s->bad_count++], sizeof s->bad[0], "publisher %u: %u after %u", publisher, seq, s->next[p] - 1);
+    s->next[p] = seq + 1;
+  }
+  if (s->logged < LOG_MAX) {
+    if (s->log == NULL) s->log = calloc(LOG_MAX, sizeof *s->log);
+    s->log[s->logged++] = (struct logged){ strdup(m->subject), publisher, seq };
+  }
+  s->received++;
+}
+
 static void on_message(slotlink_message *m) {
+  if (m->kind == SLOTLINK_KIND_PUBLISH) {
+    pthread_mutex_lock(&mu);
+    on_publication(m);
+    pthread_cond_broadcast(&cv);
+    pthread_mutex_unlock(&mu);
+    return;
+  }
   if (m->is_request && respond_mode) {
     if (respond_mode == 1) slotlink_reply(ep, m, m->data, m->len, 0);
     else slotlink_reply(ep, m, slotlink_address(ep), strlen(slotlink_address(ep)), 0);
@@ -168,6 +236,75 @@ static void *send_forever(void *arg) {
   free(buf);
   free(f);
   return NULL;
+}
+
+static int by_text(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Waits until subscription `s` has `count` publications (or the deadline), then reports (under mu). */
+static void report_publications(long id, struct sub *s, uint64_t count, int64_t timeout) {
+  struct timespec deadline;
+  clock_gettime(CLOCK_REALTIME, &deadline);
+  deadline.tv_sec += timeout / 1000;
+  deadline.tv_nsec += (timeout % 1000) * 1000000;
+  if (deadline.tv_nsec >= 1000000000) deadline.tv_sec++, deadline.tv_nsec -= 1000000000;
+  pthread_mutex_lock(&mu);
+  while (s->received < count && !ended && pthread_cond_timedwait(&cv, &mu, &deadline) == 0) {
+  }
+  char *out;
+  size_t size;
+  FILE *f = open_memstream(&out, &size);
+  fprintf(f, "{\"id\":%ld,\"ok\":true,\"result\":{\"received\":%llu,\"dropped\":%llu,\"bad\":[", id, (unsigned long long)s->received,
+          (unsigned long long)(s->open ? slotlink_subscription_dropped(ep, s->id) : 0));
+  for (int b = 0; b < s->bad_count; b++) {
+    char q[700];
+    json_quote(q, sizeof q, s->bad[b]);
+    fprintf(f, "%s%s", b ? "," : "", q);
+  }
+  /* Distinct subjects, sorted. */
+  char **sorted = malloc(sizeof(char *) * (s->logged + 1));
+  for (size_t i = 0; i < s->logged; i++) sorted[i] = s->log[i].subject;
+  qsort(sorted, s->logged, sizeof *sorted, by_text);
+  fprintf(f, "],\"subjects\":[");
+  for (size_t i = 0, n = 0; i < s->logged; i++) {
+    if (i > 0 && strcmp(sorted[i], sorted[i - 1]) == 0) continue;
+    char q[1600];
+    json_quote(q, sizeof q, sorted[i]);
+    fprintf(f, "%s%s", n++ ? "," : "", q);
+  }
+  free(sorted);
+  fprintf(f, "],\"log\":[");
+  for (size_t i = 0; i < s->logged; i++) {
+    char q[1600];
+    json_quote(q, sizeof q, s->log[i].subject);
+    fprintf(f, "%s[%s,%u,%u]", i ? "," : "", q, s->log[i].publisher, s->log[i].seq);
+  }
+  fprintf(f, "]}}");
+  fclose(f);
+  pthread_mutex_unlock(&mu);
+  emit("%s", out);
+  free(out);
+}
+
+/* Publishes `count` messages of `size` bytes as `publisher`, to the space-separated `subjects` in turn. */
+static int publish_many(const char *subjects, uint64_t count, size_t size, uint32_t publisher, uint32_t start) {
+  char list[4096];
+  snprintf(list, sizeof list, "%s", subjects ? subjects : "");
+  char *names[64];
+  int n = 0;
+  for (char *save = NULL, *t = strtok_r(list, " ", &save); t && n < 64; t = strtok_r(NULL, " ", &save)) names[n++] = t;
+  if (n == 0) names[n++] = list; /* "" : let the library refuse it */
+  if (size < 8) size = 8;
+  uint8_t *buf = calloc(1, size);
+  int rc = SLOTLINK_OK;
+  for (uint64_t i = 0; i < count && rc == SLOTLINK_OK; i++) {
+    uint32_t seq = start + (uint32_t)i;
+    memcpy(buf, &publisher, 4), memcpy(buf + 4, &seq, 4); /* little-endian hosts only, as the rest */
+    rc = slotlink_publish(ep, names[i % (uint64_t)n], buf, size, i + 1 < count && i % 64 != 63 ? SLOTLINK_MORE : 0);
+  }
+  free(buf);
+  return rc;
 }
 
 static void command(long id, const char *cmd, const json_doc *d) {
@@ -283,6 +420,52 @@ static void command(long id, const char *cmd, const json_doc *d) {
     slotlink_stats s;
     slotlink_get_stats(ep, &s);
     emit("{\"id\":%ld,\"ok\":true,\"result\":{\"messagesOut\":%llu,\"messagesIn\":%llu,\"cellsOut\":%llu}}", id, (unsigned long long)s.messages_out, (unsigned long long)s.messages_in, (unsigned long long)s.cells_out);
+  } else if (strcmp(cmd, "subscribe") == 0) {
+    const char *subject = json_string(d, "args.subject");
+    const char *key = json_string(d, "args.key");
+    const char *policy = json_string(d, "args.policy");
+    slotlink_subscribe_options o = { 0 };
+    o.policy = policy && strcmp(policy, "drop-oldest") == 0 ? SLOTLINK_POLICY_DROP_OLDEST : SLOTLINK_POLICY_BLOCK;
+    o.max_queued_bytes = (size_t)num(d, "args.maxQueuedBytes", 0);
+    pthread_mutex_lock(&mu);
+    if (sub_count >= MAX_SUBS) {
+      pthread_mutex_unlock(&mu);
+      emit("{\"id\":%ld,\"ok\":false,\"error\":{\"code\":\"SLOTLINK_ERR_CONFIG\",\"message\":\"too many subscriptions for the driver\"}}", id);
+      return;
+    }
+    /* Holding mu while the library waits for the proxy's answer: the receiver thread cannot
+       file a publication for the new id before the id is known here (it waits for mu). */
+    struct sub *s = &subs[sub_count];
+    memset(s, 0, sizeof *s);
+    snprintf(s->key, sizeof s->key, "%s", key ? key : subject ? subject : "");
+    uint32_t sid = 0;
+    int rc = slotlink_subscribe(ep, subject, &o, &sid);
+    if (rc == SLOTLINK_OK) s->id = sid, s->open = 1, sub_count++;
+    pthread_mutex_unlock(&mu);
+    if (rc != SLOTLINK_OK) return reply_error(id, rc);
+    emit("{\"id\":%ld,\"ok\":true,\"result\":{\"id\":%u}}", id, sid);
+  } else if (strcmp(cmd, "unsubscribe") == 0) {
+    pthread_mutex_lock(&mu);
+    struct sub *s = sub_by_key(json_string(d, "args.key") ? json_string(d, "args.key") : "");
+    int rc = s ? slotlink_unsubscribe(ep, s->id) : SLOTLINK_ERR_CONFIG;
+    if (s && rc == SLOTLINK_OK) s->open = 0;
+    pthread_mutex_unlock(&mu);
+    if (rc != SLOTLINK_OK) return reply_error(id, rc);
+    emit("{\"id\":%ld,\"ok\":true,\"result\":{}}", id);
+  } else if (strcmp(cmd, "publish") == 0) {
+    uint64_t count = (uint64_t)num(d, "args.count", 1);
+    int rc = publish_many(json_string(d, "args.subject"), count, (size_t)num(d, "args.size", 8), (uint32_t)num(d, "args.publisher", 0), (uint32_t)num(d, "args.start", 0));
+    if (rc != SLOTLINK_OK) return reply_error(id, rc);
+    emit("{\"id\":%ld,\"ok\":true,\"result\":{\"published\":%llu}}", id, (unsigned long long)count);
+  } else if (strcmp(cmd, "publications") == 0) {
+    pthread_mutex_lock(&mu);
+    struct sub *s = sub_by_key(json_string(d, "args.key") ? json_string(d, "args.key") : "");
+    pthread_mutex_unlock(&mu);
+    if (s == NULL) {
+      emit("{\"id\":%ld,\"ok\":false,\"error\":{\"code\":\"SLOTLINK_ERR_CONFIG\",\"message\":\"no subscription by that key\"}}", id);
+      return;
+    }
+    report_publications(id, s, (uint64_t)num(d, "args.count", 0), (int64_t)num(d, "args.timeout", 30000));
   } else if (strcmp(cmd, "stopSending") == 0) {
     stop_sending = 1;
     emit("{\"id\":%ld,\"ok\":true,\"result\":{}}", id);

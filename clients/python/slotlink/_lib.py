@@ -11,6 +11,11 @@ SLOTLINK_OK = 0
 SLOTLINK_AGAIN = 1
 SLOTLINK_MORE = 1
 MAX_ADDRESS = 255
+KIND_SEND = 1
+KIND_REQUEST = 2
+KIND_PUBLISH = 5
+POLICY_BLOCK = 0
+POLICY_DROP_OLDEST = 1
 
 
 class MessageStruct(ctypes.Structure):
@@ -22,7 +27,16 @@ class MessageStruct(ctypes.Structure):
         ("len", ctypes.c_size_t),
         ("is_request", ctypes.c_int),
         ("request_id", ctypes.c_uint32),
+        ("kind", ctypes.c_int),
+        ("subject", ctypes.c_char_p),
+        ("subscription_id", ctypes.c_uint32),
     ]
+
+
+class SubscribeOptions(ctypes.Structure):
+    """slotlink_subscribe_options."""
+
+    _fields_ = [("policy", ctypes.c_int), ("max_queued_bytes", ctypes.c_size_t), ("timeout_ms", ctypes.c_int)]
 
 
 class Options(ctypes.Structure):
@@ -129,3 +143,11 @@ _declare("slotlink_process", _int, _P)
 _declare("slotlink_end_code", _int, _P)
 _declare("slotlink_get_stats", None, _P, ctypes.POINTER(Stats))
 _declare("slotlink_close", _int, _P)
+_declare("slotlink_publish", _int, _P, _str, ctypes.c_char_p, _size, _int)
+_declare("slotlink_try_publish", _int, _P, _str, ctypes.c_char_p, _size, _int)
+_declare("slotlink_subscribe", _int, _P, _str, ctypes.POINTER(SubscribeOptions), ctypes.POINTER(ctypes.c_uint32))
+_declare("slotlink_subscribe_start", _int, _P, _str, ctypes.POINTER(SubscribeOptions), ctypes.POINTER(ctypes.c_uint32))
+_declare("slotlink_subscription_status", _int, _P, ctypes.c_uint32)
+_declare("slotlink_unsubscribe", _int, _P, ctypes.c_uint32)
+_declare("slotlink_subscription_dropped", ctypes.c_uint64, _P, ctypes.c_uint32)
+_declare("slotlink_publications_ignored", ctypes.c_uint64, _P)

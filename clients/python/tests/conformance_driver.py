@@ -5,6 +5,9 @@ driven over a line protocol, the same as the C and Node drivers'. Each stdin lin
 {...}} or {"id":N,"ok":false,"error":{"code":...,"message":...}}; events are {"event":...}
 lines. Once connected, a receiver thread takes every message, checks each sender's
 sequence and payload pattern and answers requests, while commands run on the main thread.
+Each subscription (the test's `key` for it) has a thread taking its publications: a
+publication's payload is its publisher's number and its sequence number (u32 each), checked
+to arrive in order per publisher, and logged with its subject.
 """
 from __future__ import annotations
 
@@ -29,6 +32,39 @@ wanted = 0  # what a collect waits for: wake it only then, not per message
 bad: list[str] = []
 ended = False
 stop_sending = threading.Event()
+LOG_MAX = 10000
+
+
+class Watched:
+    """A subscription and what arrived for it, in order (guarded by `state`)."""
+
+    def __init__(self, sub: slotlink.Subscription) -> None:
+        self.sub = sub
+        self.received = 0
+        self.next: dict = {}
+        self.bad: list = []
+        self.log: list = []
+
+
+subs: dict = {}
+
+
+def watch(w: Watched) -> None:
+    for m in w.sub:
+        with state:
+            if len(m.data) < 8:
+                if len(w.bad) < 10:
+                    w.bad.append(f"a publication of {len(m.data)} bytes")
+                continue
+            publisher, seq = struct.unpack_from("<II", m.data)
+            want = w.next.get(publisher, 0)
+            if seq < want and len(w.bad) < 10:
+                w.bad.append(f"publisher {publisher}: {seq} after {want - 1}")
+            w.next[publisher] = seq + 1
+            if len(w.log) < LOG_MAX:
+                w.log.append([m.subject, publisher, seq])
+            w.received += 1
+            state.notify_all()
 
 
 def emit(obj: dict) -> None:
@@ -170,6 +206,34 @@ def command(cmd: str, a: dict) -> dict:
                 state.wait(max(0.0, deadline - time.monotonic()))
             wanted = 0
             return {"received": received, "perSender": dict(per_sender), "bad": list(bad)}
+    if cmd == "subscribe":
+        sub = ep.subscribe(a.get("subject"), policy=a.get("policy", "block"), max_queued_bytes=a.get("maxQueuedBytes"))
+        w = Watched(sub)
+        with state:
+            subs[a.get("key", a.get("subject"))] = w
+        threading.Thread(target=watch, args=(w,), daemon=True).start()
+        return {"id": sub.id}
+    if cmd == "unsubscribe":
+        subs[a["key"]].sub.unsubscribe()
+        return {}
+    if cmd == "publish":
+        names = str(a.get("subject", "")).split(" ")
+        count = int(a.get("count", 1))
+        size = max(8, int(a.get("size", 8)))
+        publisher = int(a.get("publisher", 0))
+        start = int(a.get("start", 0))
+        pad = bytes(size - 8)
+        for i in range(count):
+            ep.publish(names[i % len(names)], struct.pack("<II", publisher, start + i) + pad, more=i + 1 < count and i % 64 != 63)
+        return {"published": count}
+    if cmd == "publications":
+        w = subs[a["key"]]
+        deadline = time.monotonic() + float(a.get("timeout", 30000)) / 1000
+        with state:
+            while w.received < int(a.get("count", 0)) and time.monotonic() < deadline:
+                state.wait(max(0.0, deadline - time.monotonic()))
+            return {"received": w.received, "dropped": w.sub.dropped, "bad": list(w.bad),
+                    "subjects": sorted({entry[0] for entry in w.log}), "log": list(w.log)}
     if cmd == "stats":
         s = ep.stats()
         return {"messagesOut": s["messages_out"], "messagesIn": s["messages_in"], "cellsOut": s["cells_out"]}
