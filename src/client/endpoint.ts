@@ -10,6 +10,7 @@ import { parseAddress } from '../slot/address.js';
 import {
   AbortedError,
   BackPressureError,
+  BadRecordError,
   ClosedError,
   MessageTooLargeError,
   SlotlinkError,
@@ -21,7 +22,7 @@ import { Mailbox, type MailboxStats } from '../slot/mailbox.js';
 import { AddressCache } from '../slot/address-cache.js';
 import { RecordKind, addressOf, decodeErrorPayload, encodeErrorPayload, type MessageView } from '../slot/record.js';
 import type { Slot } from '../slot/slot.js';
-import { checkSubject } from '../slot/subject.js';
+import { checkSubject, subjectBytesError } from '../slot/subject.js';
 import { Inbox } from './inbox.js';
 import { Message, MessageKind, type Replier } from './message.js';
 import { PendingRequests } from './pending-requests.js';
@@ -96,6 +97,8 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
   private readonly subscriptions: Subscriptions;
   /** Sender addresses as strings, found by their bytes: no string built per message. */
   private readonly senders = new AddressCache<string>(MAX_CACHED_ADDRESSES);
+  /** Subjects of publications received, checked once each. */
+  private readonly subjectsIn = new AddressCache<string>(MAX_CACHED_ADDRESSES);
   private readonly drainWaiters: Array<() => void> = [];
   private responder: ((m: Message) => Payload | void | Promise<Payload | void>) | null = null;
   private state: 'open' | 'closing' | 'closed' = 'open';
@@ -345,6 +348,18 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
     return from;
   }
 
+  /** A publication's subject, checked the first time it is seen (docs/slot-layout.md §6: reading is hostile input). */
+  private subject(m: MessageView): string {
+    let subject = this.subjectsIn.get(m.buffer, m.addressStart, m.addressBytes);
+    if (subject === undefined) {
+      const why = subjectBytesError(m.buffer, m.addressStart, m.addressBytes);
+      if (why) throw new BadRecordError(`a PUBLISH from the proxy names ${JSON.stringify(addressOf(m))}, not a subject: ${why}`);
+      subject = addressOf(m);
+      this.subjectsIn.set(m.buffer, m.addressStart, m.addressBytes, subject);
+    }
+    return subject;
+  }
+
   private onEnvelope(m: MessageView): void {
     switch (m.kind) {
       case RecordKind.SEND:
@@ -358,8 +373,8 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
         this.pending.answer(m.requestId, this.sender(m), { reply: payloadOf(m) });
         return;
       case RecordKind.PUBLISH:
-        // The sender cache doubles as the subject cache: both are the record's address.
-        this.subscriptions.deliver(m.requestId, new Message(this, MessageKind.PUBLISH, '', payloadOf(m), 0, this.sender(m)));
+        if (m.requestId === 0) throw new BadRecordError('a PUBLISH from the proxy has requestId 0: it must name a subscription');
+        this.subscriptions.deliver(m.requestId, new Message(this, MessageKind.PUBLISH, '', payloadOf(m), 0, this.subject(m)));
         return;
       case RecordKind.ERROR: {
         const error = parseError(payloadOf(m));

@@ -60,11 +60,14 @@ export class Subscription implements AsyncIterable<Message> {
     return this.ended === null;
   }
 
-  /** Ends the subscription: nothing more arrives; what it holds can still be taken, then the iterator ends. */
+  /** Ends the subscription: nothing more comes out of it, not even what it held; its iterator ends. */
   unsubscribe(): void {
     if (this.ended) return;
     this.owner.unsubscribe(this);
     this.end(null);
+    this.held.length = 0;
+    this.head = 0;
+    this.heldBytes = 0;
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Message> {

@@ -40,8 +40,10 @@ export class Subscriptions implements SubscriptionOwner {
     if (!(Object.values(SubscriptionPolicy) as unknown[]).includes(policy)) throw new TypeError(`policy must be "block" or "drop-oldest", not ${JSON.stringify(policy)}`);
     const maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_SUBSCRIPTION_QUEUED_BYTES;
     if (!Number.isSafeInteger(maxQueuedBytes) || maxQueuedBytes < 1) throw new TypeError(`maxQueuedBytes must be a positive whole number, not ${JSON.stringify(maxQueuedBytes)}`);
-    const id = this.nextId;
-    this.nextId = this.nextId >= MAX_SUBSCRIPTION_ID ? 1 : this.nextId + 1;
+    // Ids wrap after 2³² − 1 subscriptions; one still held is skipped.
+    let id = this.nextId;
+    while (this.byId.has(id)) id = id >= MAX_SUBSCRIPTION_ID ? 1 : id + 1;
+    this.nextId = id >= MAX_SUBSCRIPTION_ID ? 1 : id + 1;
     const sub = new Subscription(this, id, pattern, policy, maxQueuedBytes);
     this.byId.set(id, sub);
     this.host.control(frameOf(sub));
