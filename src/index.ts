@@ -2,6 +2,7 @@
 export { connect, type ConnectOptions } from './client/connect.js';
 export { Endpoint, type RequestOptions, type Payload, type Undeliverable, type EndpointStats } from './client/endpoint.js';
 export { Message, MessageKind } from './client/message.js';
+export { StatusType, type StatusEvent, type StatusIterator } from './client/status.js';
 export { requestStatus } from './client/registration.js';
 export { Proxy, type ProxyOptions } from './proxy/proxy.js';
 export type { ProxyStats, SlotStats } from './proxy/stats.js';
