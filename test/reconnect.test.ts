@@ -10,7 +10,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { connect, type ConnectOptions } from '../src/client/connect.js';
 import type { Endpoint } from '../src/client/endpoint.js';
+import { endIsFinal, reconnectDelay, worthRetrying } from '../src/client/reconnect-policy.js';
 import type { StatusEvent, StatusIterator } from '../src/client/status.js';
+import { SlotlinkError } from '../src/errors.js';
 import { waitForState } from './helpers/claim-rig.js';
 import { Rig } from './helpers/rig.js';
 
@@ -280,3 +282,21 @@ test('a proxy started with a smaller maximum message size: what was held and is 
     assert.deepEqual(await got.from('big~', 1), [2]);
     assert.equal(ep.maxMessageBytes, 4096);
   }));
+
+test('the reconnect policy: delays double up to the maximum within ±50 %; only refusals no attempt mends are final', () => {
+  const policy = { delayMs: 100, maxDelayMs: 5000, maxAttempts: Infinity };
+  for (const [attempt, nominal] of [[1, 100], [2, 200], [3, 400], [7, 5000], [60, 5000], [2000, 5000]] as const) {
+    assert.equal(reconnectDelay(policy, attempt, () => 0), nominal / 2, `attempt ${attempt}, least`);
+    assert.equal(reconnectDelay(policy, attempt, () => 0.5), nominal, `attempt ${attempt}, middle`);
+    assert.ok(reconnectDelay(policy, attempt, () => 0.999999) <= nominal * 1.5, `attempt ${attempt}, most`);
+  }
+  for (const code of ['SLOTLINK_ERR_INVALID_NAME', 'SLOTLINK_ERR_NOT_PERMITTED', 'SLOTLINK_ERR_PROTOCOL_VERSION'] as const) {
+    assert.equal(worthRetrying(new SlotlinkError(code, 'no')), false, code);
+    assert.equal(endIsFinal(new SlotlinkError(code, 'no')), true, code);
+  }
+  for (const code of ['SLOTLINK_ERR_PROXY_UNAVAILABLE', 'SLOTLINK_ERR_NAME_TAKEN', 'SLOTLINK_ERR_PROXY_FULL', 'SLOTLINK_ERR_PROXY_SHUTDOWN', 'SLOTLINK_ERR_REGISTRATION', 'SLOTLINK_ERR_SYSCALL'] as const)
+    assert.equal(worthRetrying(new SlotlinkError(code, 'maybe later')), true, code);
+  for (const code of ['SLOTLINK_ERR_BAD_SLOT', 'SLOTLINK_ERR_BAD_RECORD'] as const) assert.equal(endIsFinal(new SlotlinkError(code, 'broken')), true, code);
+  assert.equal(endIsFinal(null), false, 'a connection that just closed');
+  assert.equal(endIsFinal(new SlotlinkError('SLOTLINK_ERR_PROXY_SHUTDOWN', 'bye')), false);
+});
