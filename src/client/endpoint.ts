@@ -114,6 +114,8 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
   private readonly readingPausedBy = new Set<'inbox' | 'drain'>();
   private readonly totals: Totals = Object.fromEntries(SUMMED.map((k) => [k, 0])) as Totals;
   private reconnects = 0;
+  /** False once drain() began: no new message reaches the application, through to the end. */
+  private receiving = true;
   private state: State = 'open';
   private closeReason: SlotlinkError | null = null;
   private resolveClosed!: (r: SlotlinkError | null) => void;
@@ -131,7 +133,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
     this.feed = new StatusFeed(settings.statusEvents);
     this.inbox = new Inbox({ pause: () => this.pauseReading('inbox', true), resume: () => this.pauseReading('inbox', false) }, settings.maxInboxBytes, () => this.pending.size > 0);
     this.arrivals = new Arrivals(this.inbox, this.responder, this.pending, {
-      receiving: () => this.state !== 'draining',
+      receiving: () => this.receiving,
       address: () => this.address,
       undeliverable: (to, error) => {
         this.feed.push({ type: StatusType.UNDELIVERABLE, to, error });
@@ -262,6 +264,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
   async drain(): Promise<void> {
     if (this.state !== 'open') return void (await this.closed);
     this.state = 'draining';
+    this.receiving = false;
     this.inbox.end();
     if (this.pending.size === 0) this.pauseReading('drain', true);
     await this.responder.idle();
