@@ -30,6 +30,7 @@ export const ErrorCode = {
   REMOTE: 'SLOTLINK_ERR_REMOTE',
   BACKPRESSURE: 'SLOTLINK_ERR_BACKPRESSURE',
   CLOSED: 'SLOTLINK_ERR_CLOSED',
+  DISCONNECTED: 'SLOTLINK_ERR_DISCONNECTED',
   PROXY_SHUTDOWN: 'SLOTLINK_ERR_PROXY_SHUTDOWN',
   CONFIG: 'SLOTLINK_ERR_CONFIG',
   LINK_PROTOCOL: 'SLOTLINK_ERR_LINK_PROTOCOL',
@@ -178,6 +179,18 @@ export class BackPressureError extends SlotlinkError {
 export class ClosedError extends SlotlinkError {
   constructor(what: string, cause?: unknown) {
     super(ErrorCode.CLOSED, `${what} is closed`, { cause });
+  }
+}
+
+/**
+ * The connection to the proxy was lost (it crashed, restarted, or shut down) while something
+ * waited on it; the message says what was lost and what to do. The endpoint itself registers
+ * again unless it was connected with `reconnect: false`; this error is for what could not
+ * wait for that (or waited longer than `outageWaitMs`).
+ */
+export class DisconnectedError extends SlotlinkError {
+  constructor(message: string, cause?: unknown) {
+    super(ErrorCode.DISCONNECTED, message, { cause });
   }
 }
 

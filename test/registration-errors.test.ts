@@ -87,10 +87,15 @@ test('a proxy stopped with SIGTERM exits 0 and removes its socket', async () => 
   try {
     const p = await startProxyProcess(socket);
     const ep = await connect({ name: 'leaving', socket });
-    const closed = ep.closed;
+    const status = ep.status();
+    const stayed = await connect({ name: 'staying-put', socket, reconnect: false });
     assert.equal(await p.stop(), 0);
-    const reason = await closed;
-    assert.equal(reason?.code, 'SLOTLINK_ERR_PROXY_SHUTDOWN', 'the process is told why');
+    assert.equal((await stayed.closed)?.code, 'SLOTLINK_ERR_PROXY_SHUTDOWN', 'a process that does not reconnect is told why it ends');
+    const { value } = await status.next();
+    assert.equal(value?.type, 'disconnected');
+    assert.equal(value?.type === 'disconnected' && value.error.code, 'SLOTLINK_ERR_PROXY_SHUTDOWN', 'one that reconnects is told why it was disconnected');
+    await ep.close();
+    assert.equal(await ep.closed, null);
     assert.equal(existsSync(socket), false);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -11,8 +11,9 @@ import { Rig } from './helpers/rig.js';
 test('SIGTERM to a proxy during traffic: everything accepted before the signal is delivered', { timeout: 60_000 }, async () => {
   const rig = await Rig.start(['--cells', '4', '--cell-bytes', '16384']);
   try {
-    const sink = await rig.worker('sink');
-    const sender = await rig.worker('sender');
+    // reconnect: false: each ends with the proxy, and the sender's end says why.
+    const sink = await rig.worker('sink', { reconnect: false });
+    const sender = await rig.worker('sender', { reconnect: false });
     await sender.call('sendForever', { to: 'sink', size: 200, report: 20_000 });
     await sender.waitFor((e) => e.event === 'progress');
     const stopped = rig.proxy.stop();
@@ -33,7 +34,7 @@ test('SIGTERM to a proxy with a link: what it accepted for the other host gets t
   const mesh = await Mesh.start();
   try {
     const sink = await mesh.worker('beta', 'far-sink');
-    const sender = await mesh.worker('alpha', 'far-sender');
+    const sender = await mesh.worker('alpha', 'far-sender', { reconnect: false });
     await sender.call('sendForever', { to: 'far-sink@beta', size: 200, report: 20_000 });
     await sender.waitFor((e) => e.event === 'progress');
     const stopped = mesh.alpha.stop();

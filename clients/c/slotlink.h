@@ -114,6 +114,8 @@ typedef enum slotlink_code {
   SLOTLINK_ERR_UNSAFE_SOCKET_DIRECTORY,
   SLOTLINK_ERR_INVALID_SUBJECT,
   SLOTLINK_ERR_TOO_MANY_SUBSCRIPTIONS,
+  /** The Node client's: the proxy went away while something waited on it (libslotlink ends with SLOTLINK_ERR_CLOSED instead). */
+  SLOTLINK_ERR_DISCONNECTED,
   SLOTLINK_CODE_COUNT
 } slotlink_code;
 

@@ -1,47 +1,61 @@
 /**
- * An endpoint: what a process holds after connect(). It owns the process's slot and its
- * registration connection; sends and requests go out through the slot, messages arrive
- * through it, and the connection's end is the endpoint's end. (Over 250 lines: it is the
- * whole public API of a process; its pending requests and inbox are in their own files.)
+ * An endpoint: what a process holds after connect(), for as long as it wants to be
+ * reachable under its name. It outlives its registrations. Each registration is an
+ * Attachment (a slot and the connection to the proxy, attachment.ts); when one ends other
+ * than by close() or drain() (the proxy crashed, restarted or shut down) the endpoint
+ * registers again (reconnector.ts) and goes on at a new address. What lives across
+ * registrations is here: the public API, the requests waiting for answers, the inbox, the
+ * sends held during an outage, the status events. (Over 250 lines: it is the whole public
+ * API of a process, with its doc comments, and the life cycle that ties its parts together;
+ * each part is in a file of its own.)
  */
 import { EventEmitter } from 'node:events';
-import type net from 'node:net';
-import { parseAddress } from '../slot/address.js';
-import {
-  AbortedError,
-  BackPressureError,
-  BadRecordError,
-  ClosedError,
-  MessageTooLargeError,
-  SlotlinkError,
-  errorFromWire,
-  type ErrorCode as Code,
-} from '../errors.js';
-import { ControlDecoder, ControlOp, encodeControl, type ControlFrame, type Welcome } from '../contract/registration.js';
-import { Mailbox, type MailboxStats } from '../slot/mailbox.js';
-import { AddressCache } from '../slot/address-cache.js';
-import { RecordKind, addressOf, decodeErrorPayload, encodeErrorPayload, type MessageView } from '../slot/record.js';
+import { PROXY_ADDRESS, parseAddress } from '../slot/address.js';
+import { AbortedError, ClosedError, DisconnectedError, MessageTooLargeError, type SlotlinkError, type ErrorCode as Code } from '../errors.js';
+import { type MailboxStats } from '../slot/mailbox.js';
+import { RecordKind, encodeErrorPayload } from '../slot/record.js';
+import { checkSubject } from '../slot/subject.js';
+import type { Pending } from '../slot/send-queue.js';
 import type { Slot } from '../slot/slot.js';
-import { checkSubject, subjectBytesError } from '../slot/subject.js';
+import { Arrivals } from './arrivals.js';
+import type { Attachment, AttachmentHandler } from './attachment.js';
 import { Inbox } from './inbox.js';
-import { Message, MessageKind, type Replier } from './message.js';
+import type { Message, Payload, Replier } from './message.js';
+import { Outbox } from './outbox.js';
 import { PendingRequests } from './pending-requests.js';
+import { endIsFinal, type ReconnectPolicy } from './reconnect-policy.js';
+import { Reconnector } from './reconnector.js';
+import { Responder, type RequestHandler } from './responder.js';
+import { StatusFeed, StatusType, type StatusEvent, type StatusIterator } from './status.js';
 import type { SubscribeOptions, Subscription } from './subscription.js';
 import { Subscriptions } from './subscriptions.js';
 
-export type Payload = Uint8Array | string;
+export type { Payload };
 
 export interface RequestOptions {
-  /** Milliseconds to wait for the reply. Default 30 000; 0 waits forever. */
+  /** Milliseconds to wait for the reply; 0 waits forever. Default: `CLIENT_DEFAULTS.requestTimeoutMs` (30 000). */
   timeout?: number;
   signal?: AbortSignal;
 }
 
-export interface EndpointLimits {
-  /** Bytes send() may queue behind a full slot before it refuses with BackPressureError. */
+/** What connect() settled for the endpoint (src/contract/defaults.ts has the defaults). */
+export interface EndpointSettings {
+  /** Bytes send() may queue behind a full slot, or hold during an outage, before it refuses with BackPressureError. */
   maxPendingBytes: number;
   /** Bytes of received messages held for the iterator before the slot stops being read. */
   maxInboxBytes: number;
+  /** How long sends, requests, writable() and flush() wait for the proxy during an outage. */
+  outageWaitMs: number;
+  requestTimeoutMs: number;
+  /** Events one status() iterator holds before it forgets the oldest. */
+  statusEvents: number;
+}
+
+/** How to register again; null: the endpoint ends with its registration. */
+export interface Reregistration {
+  open: () => Promise<Attachment>;
+  policy: ReconnectPolicy;
+  socketPath: string;
 }
 
 /** A message that could not be delivered (unknown name, receiver gone, ...). */
@@ -52,19 +66,20 @@ export interface Undeliverable {
 }
 
 export interface EndpointStats extends MailboxStats {
+  /** The current registration's address. */
   address: string;
   pendingRequests: number;
-  /** Subscriptions open, and publications that arrived for ones already ended. */
-  subscriptions: number;
-  publicationsIgnored: number;
   /** Replies that answered no pending request (late after a timeout, or not from the destination asked). */
   repliesIgnored: number;
   inboxBytes: number;
+  /** Registrations made again after the connection to the proxy was lost. */
+  reconnects: number;
+  /** Messages that arrived after drain() began, while the slot was still read for answers: not delivered (requests were answered with an error). */
+  refusedWhileDraining: number;
+  /** Subscriptions open, and publications that arrived for ones already ended. */
+  subscriptions: number;
+  publicationsIgnored: number;
 }
-
-const DONE = Promise.resolve();
-const encoder = new TextEncoder();
-const MAX_CACHED_ADDRESSES = 1024;
 
 /** A subscription dropped publications because its application fell behind (drop-oldest). */
 export interface SlowSubscription {
@@ -73,117 +88,148 @@ export interface SlowSubscription {
   dropped: number;
 }
 
+/** Counters summed over every registration the endpoint has had. */
+const SUMMED = ['messagesIn', 'bytesIn', 'messagesOut', 'bytesOut', 'writerWaits', 'sleeps', 'cellsIn', 'cellsOut', 'doorbellsRung', 'doorbellsSaved'] as const;
+type Totals = Record<(typeof SUMMED)[number], number>;
+
 export interface EndpointEvents {
   undeliverable: [Undeliverable];
   slow: [SlowSubscription];
   close: [SlotlinkError | null];
 }
 
+type State = 'open' | 'draining' | 'closing' | 'closed';
+
+const encoder = new TextEncoder();
+const MAX_CACHED_ADDRESSES = 1024;
+const FLUSH_PAYLOAD = encoder.encode('flush');
+
 export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncIterable<Message>, Replier {
-  /** This process's own address: `name~id.generation@node`. */
-  readonly address: string;
+  /** The name this process registered. */
   readonly name: string;
-  readonly node: string;
-  /** Largest message the proxy accepts. */
-  readonly maxMessageBytes: number;
-  /** Resolves when the endpoint has closed, with the reason if it was not close(). */
+  /**
+   * Resolves when the endpoint has ended for good (close(), drain(), a refusal no attempt
+   * can mend, the reconnect attempts run out, or the connection lost with `reconnect:
+   * false`), with the reason if it was not close() or drain().
+   */
   readonly closed: Promise<SlotlinkError | null>;
 
-  private readonly mailbox: Mailbox;
+  /** The current registration; during an outage, the last one (ended). */
+  private attachment: Attachment;
+  private readonly reconnector: Reconnector | null;
+  private readonly outbox: Outbox;
   private readonly pending = new PendingRequests();
   private readonly inbox: Inbox;
+  private readonly responder = new Responder();
+  private readonly feed: StatusFeed;
+  private readonly arrivals: Arrivals;
+  private readonly subscriptions: Subscriptions;
   private readonly addresses = new Map<string, Uint8Array>();
   private readonly subjects = new Map<string, Uint8Array>();
-  private readonly subscriptions: Subscriptions;
-  /** Sender addresses as strings, found by their bytes: no string built per message. */
-  private readonly senders = new AddressCache<string>(MAX_CACHED_ADDRESSES);
-  /** Subjects of publications received, checked once each. */
-  private readonly subjectsIn = new AddressCache<string>(MAX_CACHED_ADDRESSES);
-  private readonly drainWaiters: Array<() => void> = [];
-  private responder: ((m: Message) => Payload | void | Promise<Payload | void>) | null = null;
-  private state: 'open' | 'closing' | 'closed' = 'open';
+  /** Why the slot is not read now: the inbox is full, or drain() stopped receiving. */
+  private readonly readingPausedBy = new Set<'inbox' | 'drain'>();
+  private readonly totals: Totals = Object.fromEntries(SUMMED.map((k) => [k, 0])) as Totals;
+  private reconnects = 0;
+  /** False once drain() began: no new message reaches the application, through to the end. */
+  private receiving = true;
+  private state: State = 'open';
   private closeReason: SlotlinkError | null = null;
   private resolveClosed!: (r: SlotlinkError | null) => void;
 
   /** @internal use connect() */
-  constructor(readonly slot: Slot, welcome: Welcome, private readonly socket: net.Socket, private readonly limits: EndpointLimits, more: ControlFrame[]) {
+  constructor(first: Attachment, private readonly settings: EndpointSettings, again: Reregistration | null) {
     super();
-    this.address = welcome.address;
-    this.name = welcome.name;
-    this.node = welcome.node;
-    this.maxMessageBytes = welcome.layout.maxMessageBytes;
+    this.name = first.welcome.name;
+    this.attachment = first;
     this.closed = new Promise((r) => (this.resolveClosed = r));
-    this.mailbox = new Mailbox(slot, {
-      onMessage: (m) => this.onEnvelope(m),
-      onFailure: (err) => this.shutdown(err),
-      onDrained: () => {
-        for (const w of this.drainWaiters.splice(0)) w();
-      },
+    this.outbox = new Outbox(first, settings, {
+      reconnecting: () => this.reconnector !== null && (this.state === 'open' || this.state === 'draining'),
+      closedError: () => this.closedError(),
     });
-    const mailbox = this.mailbox;
-    this.inbox = new Inbox({ pause: () => mailbox.pauseReading(), resume: () => mailbox.resumeReading() }, limits.maxInboxBytes, () => this.pending.size > 0);
+    this.feed = new StatusFeed(settings.statusEvents);
+    this.inbox = new Inbox({ pause: () => this.pauseReading('inbox', true), resume: () => this.pauseReading('inbox', false) }, settings.maxInboxBytes, () => this.pending.size > 0);
     const inbox = this.inbox;
     this.subscriptions = new Subscriptions({
-      control: (frame) => {
-        if (!socket.destroyed) socket.write(encodeControl(frame));
-      },
+      // While there is no registration, dropped: reattached() subscribes again.
+      control: (frame) => this.attachment.control(frame),
       hold: (n) => inbox.hold(n),
       release: (n) => inbox.release(n),
-      slow: (subscription, dropped) => this.emit('slow', { subscription, dropped }),
+      slow: (subscription, dropped) => {
+        this.feed.push({ type: StatusType.SLOW, subject: subscription.subject, dropped });
+        this.emit('slow', { subscription, dropped });
+      },
     });
-    const decoder = new ControlDecoder();
-    const onFrames = (frames: ControlFrame[]) => {
-      for (const f of frames) {
-        if (this.subscriptions.control(f)) continue;
-        if (f.op === ControlOp.CLOSING) this.closeReason = errorFromWire(f.code, f.message);
-        if (f.op === ControlOp.DRAINING) this.drainForProxy(errorFromWire(f.code, f.message));
-      }
-    };
-    onFrames(more);
-    socket.on('data', (chunk: Buffer) => {
-      try {
-        onFrames(decoder.push(chunk));
-      } catch (err) {
-        this.closeReason = err as SlotlinkError;
-      }
+    this.arrivals = new Arrivals(this.inbox, this.responder, this.pending, this.subscriptions, {
+      receiving: () => this.receiving,
+      address: () => this.address,
+      undeliverable: (to, error) => {
+        this.feed.push({ type: StatusType.UNDELIVERABLE, to, error });
+        this.emit('undeliverable', { to, error });
+      },
     });
-    socket.on('error', () => {});
-    socket.on('close', () => this.shutdown(this.closeReason));
-    this.mailbox.start(false);
+    this.reconnector = again && new Reconnector(again.open, again.policy, {
+      reconnecting: (attempt, delayMs) => this.feed.push({ type: StatusType.RECONNECTING, attempt, delayMs }),
+      attached: (a) => this.onReattached(a),
+      gaveUp: (error) => this.shutdown(error, []),
+    }, again.socketPath);
+    first.start(this.handlerFor(first), false);
+  }
+
+  /** This process's address, `name~id.generation@node`: a new one after each reconnect (during an outage, the last one). */
+  get address(): string {
+    return this.attachment.address;
+  }
+
+  /** The proxy's node name. */
+  get node(): string {
+    return this.attachment.welcome.node;
+  }
+
+  /** Largest message the proxy accepts. */
+  get maxMessageBytes(): number {
+    return this.attachment.welcome.layout.maxMessageBytes;
+  }
+
+  /** @internal the current registration's slot (tests). */
+  get slot(): Slot {
+    return this.attachment.slot;
   }
 
   /**
    * Sends a message. Resolves once it is in the slot (usually at once, without waiting);
-   * waits while the slot is full. Do not change `data` before the promise resolves.
+   * waits while the slot is full, and during an outage until the endpoint has registered
+   * again (up to `outageWaitMs`, then it rejects with DisconnectedError). What is in the slot
+   * when the proxy dies is lost with it. Do not change `data` before the promise resolves.
    */
   send(to: string, data: Payload): Promise<void> {
     return this.write(RecordKind.SEND, to, 0, data);
   }
 
   /**
-   * Sends only if the slot has room now; false means "not writable: await writable()".
-   * `data` may be reused as soon as this returns true.
+   * Sends only if the slot has room now; false means "not writable: await writable()"
+   * (also during an outage). `data` may be reused as soon as this returns true.
    */
   trySend(to: string, data: Payload): boolean {
     const bytes = this.payload(data);
-    return this.mailbox.trySend(RecordKind.SEND, this.addressBytes(to), 0, bytes);
+    return this.outbox.trySend(RecordKind.SEND, this.addressBytes(to), 0, bytes);
   }
 
-  /** Resolves when everything queued is in the slot, so trySend() can succeed again. */
+  /**
+   * Resolves when everything queued is in the slot, so trySend() can succeed again. During
+   * an outage it waits for the endpoint to register again, up to `outageWaitMs`.
+   */
   writable(): Promise<void> {
-    if (this.state === 'closed') return Promise.reject(new ClosedError(`endpoint ${this.address}`, this.closeReason));
-    if (!this.mailbox.backlogged && this.slot.writer.hasSpace()) return DONE;
-    return this.mailbox.whenWritable();
+    return this.outbox.writable();
   }
 
   /**
    * Publishes `data` to `subject` (no wildcards): every subscription that matches it, on this
    * host and on every peer, receives it; nobody subscribed is not an error. Resolves once it
-   * is in the slot, as send() does.
+   * is in the slot, and waits during an outage, as send() does.
    */
   publish(subject: string, data: Payload): Promise<void> {
     try {
-      return this.put(RecordKind.PUBLISH, this.subjectBytes(subject), 0, this.payload(data));
+      return this.outbox.put(RecordKind.PUBLISH, this.subjectBytes(subject), 0, this.payload(data));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -192,18 +238,22 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
   /**
    * Subscribes to `subject`, where `*` matches one token and a last `>` the rest
    * (`prices.eu.>`). The subscription is an async iterator of the publications that match,
-   * in order per publisher; `unsubscribe()` ends it. Any number share the endpoint's slot.
-   * Throws InvalidSubjectError for a pattern that breaks the rules; `ready` rejects if the
-   * proxy refuses it (too many subscriptions).
+   * in order per publisher; `unsubscribe()` ends it. Any number share the endpoint's slot, and
+   * they are made again at each new registration. Throws InvalidSubjectError for a pattern
+   * that breaks the rules; `ready` rejects if the proxy refuses it (too many subscriptions).
    */
   subscribe(subject: string, options: SubscribeOptions = {}): Subscription {
     this.checkOpen();
     return this.subscriptions.add(subject, options);
   }
 
-  /** Sends a request and resolves with the reply's payload. */
+  /**
+   * Sends a request and resolves with the reply's payload. If the proxy goes away while it
+   * waits for its answer it rejects at once with DisconnectedError (it may or may not have
+   * been delivered); sent during an outage, it waits like send().
+   */
   request(to: string, data: Payload, options: RequestOptions = {}): Promise<Buffer> {
-    const { timeout = 30_000, signal } = options;
+    const { timeout = this.settings.requestTimeoutMs, signal } = options;
     if (signal?.aborted) return Promise.reject(new AbortedError(signal.reason));
     let bytes: Uint8Array;
     let address: Uint8Array;
@@ -215,8 +265,9 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
     }
     const { id, answer } = this.pending.add(to, timeout, signal);
     this.inbox.awaitingAnswer();
+    if (this.state === 'draining') this.pauseReading('drain', false); // its answer must get in
     // Same limit as send(): a request that would queue past maxPendingBytes is refused.
-    this.put(RecordKind.REQUEST, address, id, bytes).catch((err: Error) => this.pending.fail(id, err));
+    this.outbox.put(RecordKind.REQUEST, address, id, bytes).catch((err: Error) => this.pending.fail(id, err));
     return answer;
   }
 
@@ -224,11 +275,11 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
    * Answers every request with `handler`: its return value is the reply, a thrown error
    * becomes an error reply. Requests then no longer appear in the iterator.
    */
-  respond(handler: (request: Message) => Payload | void | Promise<Payload | void>): void {
-    this.responder = handler;
+  respond(handler: RequestHandler): void {
+    this.responder.handler = handler;
   }
 
-  /** Messages (and requests, unless respond() was called) in arrival order. */
+  /** Messages (and requests, unless respond() was called) in arrival order, across reconnects; done once the endpoint has closed or drains. */
   [Symbol.asyncIterator](): AsyncIterator<Message> {
     return {
       next: () => this.inbox.next(),
@@ -236,45 +287,83 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
     };
   }
 
-  /** Writes out what is queued, then leaves the proxy; the slot is reclaimed. */
-  async close(): Promise<void> {
-    if (this.state !== 'open') {
-      await this.closed;
-      return;
-    }
-    this.state = 'closing';
-    if (this.mailbox.backlogged) await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
-    this.mailbox.flush();
-    this.socket.end();
-    await this.closed;
+  /**
+   * Status events from now on: disconnected, reconnecting, reconnected, undeliverable, slow.
+   * Each call returns an iterator of its own; it holds at most `CLIENT_DEFAULTS.statusEvents`
+   * unread events (then forgets the oldest, counting them in `skipped`), ends when the
+   * endpoint closes, and return() detaches it.
+   */
+  status(): StatusIterator {
+    return this.feed.subscribe();
   }
 
   /**
-   * The proxy is shutting down: accept nothing more, commit everything accepted, and tell
-   * the proxy so it can read it all before it goes.
+   * Resolves once the proxy has read everything sent before the call (a request to
+   * `~proxy`, which the proxy answers after reading all that precedes it in the slot). During
+   * an outage it waits like send(); rejects with DisconnectedError if the proxy goes away
+   * first, ClosedError once closed.
    */
-  private drainForProxy(reason: SlotlinkError): void {
-    if (this.state !== 'open') return;
+  async flush(options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.request(PROXY_ADDRESS, FLUSH_PAYLOAD, { timeout: 0, signal: options.signal });
+  }
+
+  /**
+   * Stops receiving and leaves: no new message reaches the iterator or the respond()
+   * handler (those already received can still be taken, then the iterator ends; the slot is
+   * read only for answers to requests), waits for the handler to answer the requests it
+   * has, flushes, then closes. Sending goes on until the close. Resolves once closed.
+   */
+  async drain(): Promise<void> {
+    if (this.state !== 'open') return void (await this.closed);
+    this.state = 'draining';
+    this.receiving = false;
+    this.inbox.end();
+    this.subscriptions.endAll(null);
+    if (this.pending.size === 0) this.pauseReading('drain', true);
+    await this.responder.idle();
+    await this.flush().catch(() => {}); // ended meanwhile: close() settles the rest
+    await this.close();
+  }
+
+  /**
+   * Writes out what is queued, then leaves the proxy; the slot is reclaimed. During an
+   * outage, what is held for the next registration is rejected with ClosedError.
+   */
+  async close(): Promise<void> {
+    if (this.state === 'closing' || this.state === 'closed') return void (await this.closed);
     this.state = 'closing';
-    this.closeReason = reason;
-    const done = () => {
-      this.mailbox.flush();
-      if (!this.socket.destroyed) this.socket.write(encodeControl({ op: ControlOp.FLUSHED }));
-    };
-    if (this.mailbox.backlogged) this.drainWaiters.push(done);
-    else done();
+    this.reconnector?.stop();
+    const a = this.attachment;
+    if (a.ended) return this.shutdown(null, []);
+    await a.idle();
+    a.leave();
+    await this.closed;
   }
 
   stats(): EndpointStats {
+    const a = this.attachment;
+    const live = a.ended ? null : a.mailbox.stats();
+    const sums = { ...this.totals };
+    if (live) for (const k of SUMMED) sums[k] += live[k];
     return {
       address: this.address,
-      ...this.mailbox.stats(),
+      ...sums,
+      queuedBytes: this.outbox.queuedBytes,
+      readingPaused: live?.readingPaused ?? false,
+      waitingForSlot: live?.waitingForSlot ?? false,
       pendingRequests: this.pending.size,
       repliesIgnored: this.pending.ignored,
       inboxBytes: this.inbox.bytes,
+      reconnects: this.reconnects,
+      refusedWhileDraining: this.arrivals.refused,
       subscriptions: this.subscriptions.size,
       publicationsIgnored: this.subscriptions.ignored,
     };
+  }
+
+  /** @internal a status event from another part of the endpoint (subscriptions report `slow`). */
+  pushStatus(event: StatusEvent): void {
+    this.feed.push(event);
   }
 
   // ---- Replier (used by Message.reply/fail) ----
@@ -289,22 +378,108 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
     return this.write(RecordKind.ERROR, to, requestId, encodeErrorPayload(code, message));
   }
 
-  // ---- internals ----
+  // ---- registrations ----
+
+  /** What `a` reports, bound to it. */
+  private handlerFor(a: Attachment): AttachmentHandler {
+    const replier = this.replierFor(a);
+    return {
+      onMessage: (m) => this.arrivals.take(m, replier),
+      onDraining: (reason) => this.onDraining(a, reason),
+      onEnded: (reason, left) => this.onEnded(a, reason, left),
+      onNotice: (frame) => {
+        if (a === this.attachment) this.subscriptions.control(frame);
+      },
+    };
+  }
+
+  /**
+   * Answers to requests that came by `a` go out only while `a` takes sends: once it ends,
+   * the proxy has failed those requests at their requesters, and a new registration could not answer them.
+   */
+  private replierFor(a: Attachment): Replier {
+    const gone = (to: string) =>
+      new DisconnectedError(`the request from "${to}" came by a registration with the proxy that has ended (${a.address}): its requester has been told it failed; nothing was sent`);
+    return {
+      reply: (to, id, data) => (a.accepting ? this.reply(to, id, data) : Promise.reject(gone(to))),
+      fail: (to, id, code, message) => (a.accepting ? this.fail(to, id, code, message) : Promise.reject(gone(to))),
+    };
+  }
+
+  /** The proxy is shutting down. */
+  private onDraining(a: Attachment, reason: SlotlinkError): void {
+    if (a !== this.attachment) return;
+    if (!this.reconnector) {
+      // The endpoint ends with this registration: new work is refused from now on.
+      if (this.state === 'open' || this.state === 'draining') {
+        this.state = 'closing';
+        this.closeReason = reason;
+      }
+      return;
+    }
+    this.outbox.outageBegins(); // from here sends are held for the next registration
+  }
+
+  private onEnded(a: Attachment, reason: SlotlinkError | null, left: Pending[]): void {
+    const s = a.mailbox.stats();
+    for (const k of SUMMED) this.totals[k] += s[k];
+    if (a !== this.attachment) return;
+    if (this.reconnector && this.state === 'open' && !endIsFinal(reason)) return this.disconnected(reason, left);
+    this.shutdown(reason ?? (this.state === 'closing' ? null : new ClosedError('the registration connection to the proxy')), left);
+  }
+
+  /** The registration ended and the endpoint registers again. */
+  private disconnected(reason: SlotlinkError | null, left: Pending[]): void {
+    // What never got (all) into the old slot goes first into the next; its requests wait on.
+    const kept = this.outbox.detached(left);
+    this.pending.failExcept(kept, (to) => new DisconnectedError(`request to "${to}": the proxy went away while this request waited for its answer; it may or may not have been delivered: send it again if that is safe`, reason));
+    this.feed.push({ type: StatusType.DISCONNECTED, error: reason ?? new DisconnectedError(`the connection to the proxy ended (${this.address}); registering again`) });
+    this.reconnector!.start();
+  }
+
+  private onReattached(a: Attachment): void {
+    if (this.state === 'closing' || this.state === 'closed') return a.abandon();
+    this.attachment = a;
+    this.reconnects++;
+    a.start(this.handlerFor(a), this.readingPausedBy.size > 0);
+    this.reattached();
+    this.outbox.attached(a);
+    this.feed.push({ type: StatusType.RECONNECTED, address: a.address });
+  }
+
+  /**
+   * Runs after each registration made again, once the new slot is read and before the
+   * sends held meanwhile go into it: what the proxy must be told again on a new
+   * registration (control frames through `this.attachment.control()`) goes here.
+   */
+  private reattached(): void {
+    for (const frame of this.subscriptions.frames()) this.attachment.control(frame);
+  }
+
+  /** The endpoint ends for good. */
+  private shutdown(reason: SlotlinkError | null, left: Pending[]): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.closeReason = reason;
+    this.reconnector?.stop();
+    const error = this.closedError();
+    this.outbox.close(left, error);
+    this.pending.failAll(error);
+    this.inbox.end();
+    this.subscriptions.endAll(reason);
+    this.feed.end();
+    this.emit('close', reason);
+    this.resolveClosed(reason);
+  }
+
+  // ---- writing ----
 
   private write(kind: RecordKind, to: string, requestId: number, data: Payload): Promise<void> {
     try {
-      return this.put(kind, this.addressBytes(to), requestId, this.payload(data));
+      return this.outbox.put(kind, this.addressBytes(to), requestId, this.payload(data));
     } catch (err) {
       return Promise.reject(err);
     }
-  }
-
-  /** Into the slot now if it has room, else queued behind it up to maxPendingBytes. */
-  private put(kind: RecordKind, address: Uint8Array, requestId: number, bytes: Uint8Array): Promise<void> {
-    if (this.mailbox.trySend(kind, address, requestId, bytes)) return DONE;
-    if (this.mailbox.pendingBytes + bytes.length > this.limits.maxPendingBytes)
-      return Promise.reject(new BackPressureError(this.mailbox.pendingBytes, this.limits.maxPendingBytes));
-    return new Promise((resolve, reject) => this.mailbox.enqueue(kind, address, requestId, bytes, resolve, 0, bytes.length, reject));
   }
 
   private payload(data: Payload): Uint8Array {
@@ -336,100 +511,20 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
   }
 
   private checkOpen(): void {
-    if (this.state !== 'open') throw new ClosedError(`endpoint ${this.address}`, this.closeReason);
+    if (this.state === 'closing' || this.state === 'closed') throw this.closedError();
   }
 
-  private sender(m: MessageView): string {
-    let from = this.senders.get(m.buffer, m.addressStart, m.addressBytes);
-    if (from === undefined) {
-      from = addressOf(m);
-      this.senders.set(m.buffer, m.addressStart, m.addressBytes, from);
-    }
-    return from;
+  private closedError(): ClosedError {
+    return new ClosedError(`endpoint ${this.address}`, this.closeReason);
   }
 
-  /** A publication's subject, checked the first time it is seen (docs/slot-layout.md §6: reading is hostile input). */
-  private subject(m: MessageView): string {
-    let subject = this.subjectsIn.get(m.buffer, m.addressStart, m.addressBytes);
-    if (subject === undefined) {
-      const why = subjectBytesError(m.buffer, m.addressStart, m.addressBytes);
-      if (why) throw new BadRecordError(`a PUBLISH from the proxy names ${JSON.stringify(addressOf(m))}, not a subject: ${why}`);
-      subject = addressOf(m);
-      this.subjectsIn.set(m.buffer, m.addressStart, m.addressBytes, subject);
-    }
-    return subject;
+  // ---- reading ----
+
+  private pauseReading(why: 'inbox' | 'drain', paused: boolean): void {
+    if (paused) this.readingPausedBy.add(why);
+    else this.readingPausedBy.delete(why);
+    const mailbox = this.attachment.mailbox;
+    if (this.readingPausedBy.size > 0) mailbox.pauseReading();
+    else mailbox.resumeReading();
   }
-
-  private onEnvelope(m: MessageView): void {
-    switch (m.kind) {
-      case RecordKind.SEND:
-        return this.inbox.put(new Message(this, MessageKind.SEND, this.sender(m), payloadOf(m), 0));
-      case RecordKind.REQUEST: {
-        const msg = new Message(this, MessageKind.REQUEST, this.sender(m), payloadOf(m), m.requestId);
-        if (this.responder) return this.answer(msg);
-        return this.inbox.put(msg);
-      }
-      case RecordKind.REPLY:
-        this.pending.answer(m.requestId, this.sender(m), { reply: payloadOf(m) });
-        return;
-      case RecordKind.PUBLISH:
-        if (m.requestId === 0) throw new BadRecordError('a PUBLISH from the proxy has requestId 0: it must name a subscription');
-        this.subscriptions.deliver(m.requestId, new Message(this, MessageKind.PUBLISH, '', payloadOf(m), 0, this.subject(m)));
-        return;
-      case RecordKind.ERROR: {
-        const error = parseError(payloadOf(m));
-        if (m.requestId === 0) return void this.emit('undeliverable', { to: addressOf(m), error });
-        this.pending.answer(m.requestId, this.sender(m), { error });
-        return;
-      }
-    }
-  }
-
-  private answer(msg: Message): void {
-    let result;
-    try {
-      result = this.responder!(msg);
-    } catch (err) {
-      void msg.fail(errorText(err)).catch(() => {});
-      return;
-    }
-    Promise.resolve(result).then(
-      (value) => msg.reply(value ?? EMPTY),
-      (err) => msg.fail(errorText(err)),
-    ).catch(() => {}); // the endpoint closed meanwhile
-  }
-
-  private shutdown(reason: SlotlinkError | null): void {
-    if (this.state === 'closed') return;
-    const wasClosing = this.state === 'closing';
-    this.state = 'closed';
-    // What the proxy committed to our slot before going is ours: read it for the iterator.
-    this.mailbox.resumeReading();
-    this.mailbox.drainAll();
-    this.closeReason = reason ?? (wasClosing ? null : new ClosedError('the registration connection to the proxy'));
-    // Sends still waiting for room in the slot reject: they were never handed to the proxy.
-    this.mailbox.close(new ClosedError(`endpoint ${this.address}`, this.closeReason));
-    if (!this.socket.destroyed) this.socket.destroy();
-    this.pending.failAll(new ClosedError(`endpoint ${this.address}`, this.closeReason));
-    this.subscriptions.endAll(this.closeReason);
-    for (const w of this.drainWaiters.splice(0)) w();
-    this.inbox.end();
-    this.emit('close', this.closeReason);
-    this.resolveClosed(this.closeReason);
-  }
-}
-
-const EMPTY = new Uint8Array(0);
-
-function payloadOf(m: MessageView): Buffer {
-  return m.buffer.subarray(m.payloadStart, m.payloadStart + m.payloadBytes);
-}
-
-function parseError(payload: Buffer): SlotlinkError {
-  const { code, message } = decodeErrorPayload(payload);
-  return errorFromWire(code, message);
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

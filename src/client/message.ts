@@ -1,6 +1,9 @@
 /** A message as an application receives it. */
 import { ClosedError, ErrorCode, SlotlinkError, type ErrorCode as Code } from '../errors.js';
 
+/** What a message carries: bytes, or text sent as UTF-8. */
+export type Payload = Uint8Array | string;
+
 export const MessageKind = { SEND: 'send', REQUEST: 'request', PUBLISH: 'publish' } as const;
 export type MessageKind = (typeof MessageKind)[keyof typeof MessageKind];
 

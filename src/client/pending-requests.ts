@@ -1,7 +1,7 @@
 /**
  * The requests an endpoint has sent and not yet had answered: each settles once, with the
- * answer from the destination it was sent to, or with its timeout, its abort, or the
- * endpoint's end. An answer from anyone else is ignored and counted.
+ * answer from the destination it was sent to, or with its timeout, its abort, the end of
+ * the registration it left by, or the endpoint's end. An answer from anyone else is ignored and counted.
  */
 import { mayAnswer } from '../slot/address.js';
 import { AbortedError, RequestTimeoutError, type SlotlinkError } from '../errors.js';
@@ -71,6 +71,18 @@ export class PendingRequests {
     for (const [id, p] of this.byId) {
       this.take(id, p);
       p.reject(error);
+    }
+  }
+
+  /**
+   * The registration ended: every request still waiting fails with `error(to)`, but those in
+   * `keep`, whose REQUEST never left and goes out with the next registration.
+   */
+  failExcept(keep: ReadonlySet<number>, error: (to: string) => Error): void {
+    for (const [id, p] of this.byId) {
+      if (keep.has(id)) continue;
+      this.take(id, p);
+      p.reject(error(p.to));
     }
   }
 

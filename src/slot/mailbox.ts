@@ -216,14 +216,36 @@ export class Mailbox {
    * what it can: used when the other side has gone, so nothing it committed is lost.
    */
   drainAll(): void {
-    if (this.closed || this.failure) return;
+    if (!this.readRemaining()) return;
+    this.pump();
+    this.flush();
+  }
+
+  /**
+   * Reads every committed cell, paused or not, and writes nothing: the other side has gone
+   * for good. False when the mailbox is closed or failed (now or meanwhile).
+   */
+  readRemaining(): boolean {
+    if (this.closed || this.failure) return false;
     try {
-      while (this.readCell()) if (this.closed) return;
-      this.pump();
-      this.flush();
+      while (this.readCell()) if (this.closed) return false;
+      return true;
     } catch (err) {
       this.fail(err);
+      return false;
     }
+  }
+
+  /**
+   * Takes back everything queued and not yet (all) in the slot, settling none of it: the
+   * other side has gone, and the owner writes it into another slot. A message begun here
+   * starts over from its first byte (its first fragments went with this slot, unread).
+   */
+  takeQueued(): Pending[] {
+    const left = this.queue.takeAll();
+    this.pendingBytes = 0;
+    for (const p of left) p.offset = p.start;
+    return left;
   }
 
   /**

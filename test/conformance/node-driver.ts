@@ -83,7 +83,9 @@ const commands: Record<string, (a: any) => Promise<unknown>> = {
       reg.socket.destroy();
       return {};
     }
-    ep = await connect({ name: a.name, socket: a.socket, group: a.group === true });
+    // The suite's scenarios are the spec's (docs/slot-layout.md §6): one registration, whose
+    // end is the client's end, as libslotlink does. Reconnecting is tested on its own (test/reconnect.test.ts).
+    ep = await connect({ name: a.name, socket: a.socket, group: a.group === true, reconnect: a.reconnect === true });
     verify = a.verify !== false;
     ep.on('undeliverable', (u) => emit({ event: 'undeliverable', to: u.to, code: u.error.code, message: u.error.message }));
     ep.on('close', (reason) => emit({ event: 'close', code: reason?.code ?? null }));

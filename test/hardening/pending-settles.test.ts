@@ -1,6 +1,8 @@
 /**
  * Regression (hardening #8): a send() waiting for room in the slot never settled when the
- * proxy died. Every pending promise settles with a clear error when the endpoint closes.
+ * proxy died. Every pending promise settles with a clear error when the endpoint closes
+ * (with `reconnect: false`; an endpoint that reconnects carries them over instead:
+ * test/reconnect.test.ts).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -9,12 +11,12 @@ import { requestStatus } from '../../src/client/registration.js';
 import type { ProxyStats } from '../../src/proxy/stats.js';
 import { Rig } from '../helpers/rig.js';
 
-test('sends and writable() waiting for slot space reject with SLOTLINK_ERR_CLOSED when the proxy dies', { timeout: 60_000 }, async () => {
+test('sends and writable() waiting for slot space reject with SLOTLINK_ERR_CLOSED when the proxy dies (reconnect: false)', { timeout: 60_000 }, async () => {
   const rig = await Rig.start(['--cells', '2', '--cell-bytes', '4096', '--max-queued-bytes', '8192']);
   try {
     // A receiver that never iterates holds little, so the proxy stops reading the sender.
-    const receiver = await connect({ name: 'stuck', socket: rig.socket, maxInboxBytes: 4096 });
-    const sender = await connect({ name: 'eager', socket: rig.socket });
+    const receiver = await connect({ name: 'stuck', socket: rig.socket, maxInboxBytes: 4096, reconnect: false });
+    const sender = await connect({ name: 'eager', socket: rig.socket, reconnect: false });
     const data = Buffer.alloc(1024);
     // Far more than every buffer on the way holds (slots, the receiver's inbox, the proxy's queue).
     let settled = 0;

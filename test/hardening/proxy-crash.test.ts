@@ -16,7 +16,8 @@ test('kill -9 of the receiving proxy under traffic: every message is delivered o
   try {
     const sender = await mesh.worker('alpha', 'sender', { quiet: true });
     // A slow receiver: the receiving proxy queues what it cannot yet put into its slot.
-    const sink = await mesh.worker('beta', 'sink', { consume: false, maxInboxBytes: 16 * 1024 });
+    // reconnect: false: its endpoint ends with beta, so consumeAll below takes what it got and returns.
+    const sink = await mesh.worker('beta', 'sink', { consume: false, maxInboxBytes: 16 * 1024, reconnect: false });
     await mesh.waitForRemoteName('alpha', 'sink');
     const total = 4000;
     const sending = sender.call('send', { to: 'sink@beta', count: total, size: 1024 }).then(
