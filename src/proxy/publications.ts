@@ -20,6 +20,7 @@ import type { InCredit } from '../link/receive-credit.js';
 import type { OutCredit } from '../link/send-credit.js';
 import { AddressCache } from '../slot/address-cache.js';
 import { RecordKind, type MessageView } from '../slot/record.js';
+import type { Pending } from '../slot/send-queue.js';
 import { subjectBytesError } from '../slot/subject.js';
 import { copyBytes } from '../util/bytes.js';
 import type { Directory } from './directory.js';
@@ -134,26 +135,33 @@ export class Publications {
       this.delivered(sub);
       return done?.();
     }
-    const p = mb.enqueue(
+    // enqueue() may write it before it returns (the slot freed a cell meanwhile): then `p` is
+    // still null in the callbacks, and it never waited.
+    let p: Pending | null = null;
+    let settled = false;
+    p = mb.enqueue(
       RecordKind.PUBLISH,
       subject,
       sub.id,
       source,
       () => {
-        if (sub.dropsOldest) sub.left(p!);
-        if (!p!.cancelled) this.delivered(sub);
+        settled = true;
+        if (p && sub.dropsOldest) sub.left(p);
+        if (!p?.cancelled) this.delivered(sub);
         done?.();
       },
       start,
       end,
       () => {
-        if (sub.dropsOldest) sub.left(p!);
+        settled = true;
+        if (p && sub.dropsOldest) sub.left(p);
         done?.();
       },
       key,
     );
     if (!p) return;
     if (sub.dropsOldest) {
+      if (settled) return;
       const drops = sub.queued(p, end - start);
       if (drops > 0) {
         this.counters.dropped += drops;
