@@ -21,7 +21,8 @@
  * publish that many × 64 / size, at least a tenth as many.
  * --profile DIR: a V8 CPU profile of both proxies and every publisher/subscriber process.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Mesh, type Side } from '../src/cli/mesh.js';
@@ -57,6 +58,26 @@ export const SUBSCRIBERS: ReadonlyArray<{ name: string; side: Side }> = [
 const PUBLISHER = { name: 'publisher', side: 'alpha' as Side };
 export const sizeLabel = (size: number): string => (size < 1024 ? `${size} B` : `${size / 1024} KiB`);
 
+/** Where the CPU went during a measurement: each group's CPU time over the measurement's wall time (1 = one core). */
+export interface CpuShares {
+  publisher: number;
+  subscribers: number;
+  alphaProxy: number;
+  betaProxy: number;
+  natsServer: number;
+}
+
+/** CPU seconds (user + system) of a process so far, from /proc; 0 once it is gone. */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ, 100 on Linux)
+  } catch {
+    return 0;
+  }
+}
+
 /** One line of the table: medians across runs. */
 export interface PubsubRow {
   contender: ContenderKey;
@@ -70,6 +91,8 @@ export interface PubsubRow {
   publisherMsgPerS: number;
   /** Each run's delivered msg/s, in run order (the spread behind the median). */
   deliveredRuns: number[];
+  /** CPU used by each group of processes during the measurement (medians; 1 = one core busy throughout). */
+  cpu: CpuShares;
   /** Measurements in which every subscriber received every publication, in order, and nothing else. */
   complete: number;
   measured: number;
@@ -127,6 +150,21 @@ export async function runPubsubBench(values: PubsubBenchOptions): Promise<Pubsub
     };
     const subscribers = await Promise.all(SUBSCRIBERS.map(start));
     const publisher = await start(PUBLISHER);
+    const natsPid = alternatives.nats?.pid;
+    /** CPU seconds so far of each group of processes. */
+    const cpuNow = (): CpuShares => ({
+      publisher: cpuSeconds(publisher.pid),
+      subscribers: subscribers.reduce((a, s) => a + cpuSeconds(s.pid), 0),
+      alphaProxy: cpuSeconds(mesh.alpha.pid),
+      betaProxy: cpuSeconds(mesh.beta.pid),
+      natsServer: natsPid ? cpuSeconds(natsPid) : 0,
+    });
+    if (values.profile) {
+      // Which profile is whose: the files are named after the process ids.
+      const pids: Record<string, string> = { [mesh.alpha.pid]: 'proxy alpha', [mesh.beta.pid]: 'proxy beta', [publisher.pid]: PUBLISHER.name };
+      for (const [i, s] of subscribers.entries()) pids[s.pid] = SUBSCRIBERS[i]!.name;
+      writeFileSync(join(values.profile, 'pids.json'), JSON.stringify(pids, null, 2) + '\n');
+    }
     const contenders = order.filter((k) => wanted.includes(k) && (k !== 'nats' || alternatives.nats !== null));
     for (const kind of contenders) await Promise.all(subscribers.map((s) => s.call('subscribe', { kind, subject: SUBJECT })));
     // The publisher's proxy must know beta's subscriptions before the first publication.
@@ -138,8 +176,13 @@ export async function runPubsubBench(values: PubsubBenchOptions): Promise<Pubsub
       tag++;
       await Promise.all(subscribers.map((s) => s.call('expect', { kind, n, tag })));
       const before = kind === 'slotlink' ? await Promise.all([mesh.status('alpha'), mesh.status('beta')]) : null;
+      const cpuBefore = cpuNow();
+      const wallBefore = performance.now();
       const pub = await publisher.call<{ start: number; end: number }>('publish', { kind, subject: SUBJECT, n, size, tag });
       const got = await Promise.all(subscribers.map((s) => s.call<{ count: number; expected: number; firstAt: number; lastAt: number; outOfOrder: number; bad: string[] }>('received', { kind, quietMs })));
+      const cpuAfter = cpuNow();
+      const wall = (performance.now() - wallBefore) / 1000;
+      const cpu = Object.fromEntries(Object.keys(cpuAfter).map((k) => [k, (cpuAfter[k as keyof CpuShares] - cpuBefore[k as keyof CpuShares]) / wall])) as unknown as CpuShares;
       const failures: string[] = [];
       for (const [i, g] of got.entries()) {
         const who = SUBSCRIBERS[i]!.name;
@@ -177,6 +220,7 @@ export async function runPubsubBench(values: PubsubBenchOptions): Promise<Pubsub
         publisherMsgPerS: (n / (pub.end - pub.start)) * 1e6,
         failures,
         link,
+        cpu,
       };
     }
 
@@ -206,6 +250,7 @@ export async function runPubsubBench(values: PubsubBenchOptions): Promise<Pubsub
           deliveredMsgPerS: median(s.map((x) => x.deliveredMsgPerS)),
           publisherMsgPerS: median(s.map((x) => x.publisherMsgPerS)),
           deliveredRuns: s.map((x) => Math.round(x.deliveredMsgPerS)),
+          cpu: Object.fromEntries(Object.keys(s[0]!.cpu).map((k) => [k, Math.round(median(s.map((x) => x.cpu[k as keyof CpuShares])) * 100) / 100])) as unknown as CpuShares,
           complete: s.filter((x) => x.failures.length === 0).length,
           measured: s.length,
           failures: s.flatMap((x, run) => x.failures.map((f) => `run ${run + 1}: ${f}`)),
@@ -271,6 +316,16 @@ export function renderPubsub(r: PubsubResult): string[] {
     mdRow(['contender', 'size', 'publications', 'delivered msg/s', 'publisher msg/s', 'slotlink / NATS (delivered)']),
     mdRow(Array(6).fill('---')),
     ...r.rows.map((x) => mdRow([x.label, sizeLabel(x.size), String(x.publications), fmt(x.deliveredMsgPerS), fmt(x.publisherMsgPerS), ratio(x)])),
+    '',
+    'CPU during the measurements (cores busy on average, medians of the runs; 2 cores in all):',
+    '',
+    mdRow(['contender', 'size', 'publisher', '6 subscribers', 'proxy alpha', 'proxy beta', 'nats-server']),
+    mdRow(Array(7).fill('---')),
+    ...r.rows.map((x) => {
+      const c = x.cpu;
+      const sl = x.contender === 'slotlink';
+      return mdRow([x.label, sizeLabel(x.size), c.publisher.toFixed(2), c.subscribers.toFixed(2), sl ? c.alphaProxy.toFixed(2) : '-', sl ? c.betaProxy.toFixed(2) : '-', sl ? '-' : c.natsServer.toFixed(2)]);
+    }),
     '',
     'checks:',
     ...checks,
