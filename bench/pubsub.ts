@@ -15,11 +15,12 @@
  * first; then issue 12's target, judged on the figures of this run.
  *
  *   node dist/bench/pubsub.js [--runs 3] [--messages 400000] [--sizes 64,4096] [--quick] [--json]
- *                             [--contenders slotlink,nats] [--profile DIR]
+ *                             [--contenders slotlink,nats] [--profile DIR] [--proxy-args="--cells 16 ..."]
  *
  * --messages: publications per 64 B measurement (each is delivered six times); larger sizes
  * publish that many × 64 / size, at least a tenth as many.
  * --profile DIR: a V8 CPU profile of both proxies and every publisher/subscriber process.
+ * --proxy-args: more flags for both proxies (to try a setting; the table does not say so).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,6 +39,7 @@ export interface PubsubBenchOptions {
   sizes?: string;
   contenders?: string;
   profile?: string;
+  'proxy-args'?: string;
   quick?: boolean;
   json?: boolean;
 }
@@ -138,7 +140,8 @@ export async function runPubsubBench(values: PubsubBenchOptions): Promise<Pubsub
   const alternatives = await startAlternatives();
   const skipped = alternatives.skipped.filter((s) => s.startsWith('NATS') && wanted.includes('nats'));
   // Plaintext for every contender: like for like.
-  const mesh = await Mesh.start({ security: () => ['--insecure-plaintext'], nodeArgs: profile });
+  const proxyArgs = values['proxy-args'] ? values['proxy-args'].trim().split(/\s+/) : [];
+  const mesh = await Mesh.start({ security: () => ['--insecure-plaintext'], args: proxyArgs, nodeArgs: profile });
   const procs: IpcChild[] = [];
   try {
     const start = async (who: { name: string; side: Side }) => {
@@ -344,6 +347,7 @@ const parseOptions = {
   sizes: { type: 'string' },
   contenders: { type: 'string' },
   profile: { type: 'string' },
+  'proxy-args': { type: 'string' },
   quick: { type: 'boolean' },
   json: { type: 'boolean' },
 } as const;
