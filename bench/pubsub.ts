@@ -14,7 +14,7 @@
  * times each publication crossed the link. Medians across runs; contenders take turns going
  * first; then issue 12's target, judged on the figures of this run.
  *
- *   node dist/bench/pubsub.js [--runs 3] [--messages 400000] [--sizes 64,4096] [--quick] [--json]
+ *   node dist/bench/pubsub.js [--runs 3] [--messages 800000] [--sizes 64,4096] [--quick] [--json]
  *                             [--contenders slotlink,nats] [--profile DIR] [--proxy-args="--cells 16 ..."]
  *
  * --messages: publications per 64 B measurement (each is delivered six times); larger sizes
@@ -121,7 +121,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function runPubsubBench(values: PubsubBenchOptions): Promise<PubsubResult> {
   const quick = values.quick === true;
   const runs = Number(values.runs ?? (quick ? 1 : 3));
-  const messages = Number(values.messages ?? (quick ? 20_000 : 400_000));
+  const messages = Number(values.messages ?? (quick ? 20_000 : 800_000));
   const sizes = (values.sizes ?? DEFAULT_SIZES.join(',')).split(',').map(Number);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs expects a whole number ≥ 1, got ${values.runs}`);
   if (!Number.isInteger(messages) || messages < 100) throw new Error(`--messages expects a whole number ≥ 100, got ${values.messages}`);
@@ -227,8 +227,8 @@ export async function runPubsubBench(values: PubsubBenchOptions): Promise<Pubsub
       };
     }
 
-    // Warm up every contender (JIT, connections, buffers) with a short measurement, not counted.
-    for (const c of contenders) await measure(c, sizes[0]!, Math.max(100, Math.round(countFor(sizes[0]!) / 10)));
+    // Warm up every contender at every size (JIT, connections, buffers, the link's windows) with a short measurement, not counted.
+    for (const size of sizes) for (const c of contenders) await measure(c, size, Math.max(100, Math.round(countFor(size) / 10)));
 
     const samples = new Map<string, Array<Awaited<ReturnType<typeof measure>>>>();
     const key = (c: ContenderKey, size: number) => `${c}|${size}`;

@@ -38,7 +38,7 @@ all by default (--workload all), one after the other:
            with a responder that also receives a bulk stream. Plaintext for all.
   pubsub   publish/subscribe: one publisher on alpha, three subscribers on alpha and three on
            beta, one subject; the publisher publishes --messages publications of 64 B
-           (default 400000; as many bytes at larger --sizes, at least a tenth as many) as
+           (default 800000; as many bytes at larger --sizes, at least a tenth as many) as
            fast as flow control allows. Delivered msg/s (all six subscribers' receipts over
            the time from the first publish to the last receipt) and the publisher's rate,
            against NATS (the same processes, one nats-server); every subscriber's receipts
