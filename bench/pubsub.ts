@@ -266,7 +266,7 @@ export async function runPubsubBench(values: PubsubBenchOptions): Promise<Pubsub
       }
     const notes = [
       `slotlink: the publisher and subscribers 0-2 on proxy alpha, subscribers 3-5 on proxy beta, linked over loopback (plaintext, like the others); subscribers use \`for await (const m of ep.subscribe(subject))\` (policy block: a slow subscriber holds the publisher back), the publisher \`await ep.publish(subject, data)\`.`,
-      `NATS: the same seven processes, each with its own connection to one local nats-server (a NATS cluster of two servers, one per host, would be a different setup); subscribers use \`for await (const m of nc.subscribe(subject))\`, the publisher \`nc.publish()\` with \`await nc.flush()\` every ${NATS_FLUSH_NOTE}.`,
+      ...(contenders.includes('nats') ? [`NATS: the same seven processes, each with its own connection to one local nats-server (a NATS cluster of two servers, one per host, would be a different setup); subscribers use \`for await (const m of nc.subscribe(subject))\`, the publisher \`nc.publish()\` with \`await nc.flush()\` every ${NATS_FLUSH_NOTE}.`] : []),
     ];
     const result: PubsubResult = { runs, subscribers: SUBSCRIBERS.length, rows, targets: pubsubTargets(rows, sizes), notes, skipped };
     process.stdout.write(values.json ? JSON.stringify(result, null, 2) + '\n' : renderPubsub(result).join('\n') + '\n');
