@@ -7,7 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 
 export interface Alternatives {
   /** The local nats-server, or null when skipped. */
-  nats: { url: string; port: number } | null;
+  nats: { url: string; port: number; pid: number } | null;
   /** npm zeromq loads. */
   zmq: boolean;
   /** One sentence per skipped alternative, naming it first ("NATS (...)", "ZeroMQ (...)"). */
@@ -29,7 +29,7 @@ export async function startAlternatives(): Promise<Alternatives> {
       s.stderr!.on('data', (d: Buffer) => ((log += d), log.includes('Server is ready') && resolve()));
       s.once('exit', () => reject(new Error(`nats-server exited: ${log}`)));
     });
-    nats = { url: `nats://127.0.0.1:${port}`, port };
+    nats = { url: `nats://127.0.0.1:${port}`, port, pid: s.pid! };
   } else skipped.push('NATS (no nats-server on PATH: apt-get install nats-server)');
   let zmq = true;
   try {

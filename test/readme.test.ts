@@ -4,7 +4,7 @@
  * that it does. Only three things change when a block runs: `/tmp` is a fresh directory,
  * each `127.0.0.1:PORT` gets a free port, and `npx slotlink` is this checkout's CLI. A
  * command ending in `&` runs in the background, and the next line starts once it has said
- * it is ready ("proxy listening", "listening as"); background commands are stopped (SIGTERM) at
+ * it is ready ("proxy listening", "listening as", "subscribed to"); background commands are stopped (SIGTERM) at
  * the end of their block, and their output is shown with the block's.
  */
 import assert from 'node:assert/strict';
@@ -29,7 +29,10 @@ const expected: Array<{ about: RegExp; prints: RegExp[] }> = [
   { about: /--name inventory/, prints: [/^count\?$/m, /@alpha restock 12$/m, /beta.*up/] },
   { about: /openssl req -x509/, prints: [/^over mutual TLS$/m] },
   { about: /--config/, prints: [/^slotlink_slots\{node="beta"\} \d+$/m] },
-  { about: /slotlink bench --quick/, prints: [/^\{/m, /slotlink top — /, /\| measure \| slotlink \|/, /\| contender \| bulk size \| responder \|/] },
+  {
+    about: /slotlink bench --quick/,
+    prints: [/^\{/m, /slotlink top — /, /\| measure \| slotlink \|/, /\| contender \| bulk size \| responder \|/, /\| contender \| size \| publications \| delivered msg\/s \|/, /^prices\.eu 101\.5\nprices\.us 99$/m],
+  },
 ];
 
 test('the first README block is what .ci/run runs: install and demo, then the tests', () => {
@@ -56,7 +59,7 @@ test('every other sh block of the README runs and prints what it says', { timeou
     assert.match(block, want.about, `block ${i + 2} is the one these expectations are for`);
     const script = [
       'set -eu',
-      `wait_listening() { for _ in $(seq 400); do grep -qE 'proxy listening|listening as' "$1" 2>/dev/null && return 0; sleep 0.05; done; echo "no 'listening' from $1:" >&2; cat "$1" >&2; return 1; }`,
+      `wait_listening() { for _ in $(seq 400); do grep -qE 'proxy listening|listening as|subscribed to' "$1" 2>/dev/null && return 0; sleep 0.05; done; echo "no 'listening' from $1:" >&2; cat "$1" >&2; return 1; }`,
       `stop_background() { for p in $(jobs -p); do kill -TERM "$p" 2>/dev/null || true; done; wait || true; cat "${dir}"/bg-*.log 2>/dev/null || true; rm -f "${dir}"/bg-*.log; }`,
       'trap stop_background EXIT',
       ...block.split('\n').map((line, n) => {

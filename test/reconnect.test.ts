@@ -296,7 +296,7 @@ test('the reconnect policy: delays double up to the maximum within ±50 %; only 
   }
   for (const code of ['SLOTLINK_ERR_PROXY_UNAVAILABLE', 'SLOTLINK_ERR_NAME_TAKEN', 'SLOTLINK_ERR_PROXY_FULL', 'SLOTLINK_ERR_PROXY_SHUTDOWN', 'SLOTLINK_ERR_REGISTRATION', 'SLOTLINK_ERR_SYSCALL'] as const)
     assert.equal(worthRetrying(new SlotlinkError(code, 'maybe later')), true, code);
-  for (const code of ['SLOTLINK_ERR_BAD_SLOT', 'SLOTLINK_ERR_BAD_RECORD'] as const) assert.equal(endIsFinal(new SlotlinkError(code, 'broken')), true, code);
+  for (const code of ['SLOTLINK_ERR_BAD_SLOT', 'SLOTLINK_ERR_BAD_RECORD', 'SLOTLINK_ERR_REGISTRATION'] as const) assert.equal(endIsFinal(new SlotlinkError(code, 'broken')), true, code);
   assert.equal(endIsFinal(null), false, 'a connection that just closed');
   assert.equal(endIsFinal(new SlotlinkError('SLOTLINK_ERR_PROXY_SHUTDOWN', 'bye')), false);
 });

@@ -5,12 +5,12 @@ import { packageVersion } from '../util/package-version.js';
 import { UsageError, parse, type Command } from './args.js';
 import { benchCommand } from './bench-command.js';
 import { demoCommand } from './demo-command.js';
-import { listenCommand, requestCommand, sendCommand } from './messaging-commands.js';
+import { listenCommand, publishCommand, requestCommand, sendCommand, subscribeCommand } from './messaging-commands.js';
 import { proxyCommand } from './proxy-command.js';
 import { statusCommand } from './status-command.js';
 import { topCommand } from './top-command.js';
 
-const commands: Command[] = [proxyCommand, demoCommand, statusCommand, topCommand, sendCommand, requestCommand, listenCommand, benchCommand];
+const commands: Command[] = [proxyCommand, demoCommand, statusCommand, topCommand, sendCommand, requestCommand, listenCommand, publishCommand, subscribeCommand, benchCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

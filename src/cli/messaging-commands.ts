@@ -1,6 +1,8 @@
-/** `slotlink send | request | listen`: talk to the mesh from a shell. */
+/** `slotlink send | request | listen | publish | subscribe`: talk to the mesh from a shell. */
 import { parseAddress } from '../slot/address.js';
+import { checkPattern, checkSubject } from '../slot/subject.js';
 import { connect } from '../client/connect.js';
+import type { Endpoint } from '../client/endpoint.js';
 import { UsageError, intFlag, type Command } from './args.js';
 
 const common = {
@@ -10,6 +12,15 @@ const common = {
 
 function shellName(prefix: string): string {
   return `${prefix}-${process.pid}`;
+}
+
+/**
+ * Resolves once the proxy has routed everything this endpoint wrote before: it reads a slot
+ * in order, so the answer to a request to ourselves comes after all of it.
+ */
+async function routed(ep: Endpoint): Promise<void> {
+  ep.respond(() => '');
+  await ep.request(ep.address, '', { timeout: 10_000 });
 }
 
 export const sendCommand: Command = {
@@ -32,9 +43,7 @@ once the proxy has taken it. Reports an error if the destination is unknown.`,
     });
     try {
       await ep.send(to, text);
-      // A round trip to ourselves shows the proxy has routed everything we sent before it.
-      ep.respond(() => '');
-      await ep.request(ep.address, '', { timeout: 10_000 });
+      await routed(ep);
     } finally {
       await ep.close();
     }
@@ -88,6 +97,83 @@ with TEXT (default: the request's own text). Exits after N messages when --count
       if (count > 0 && ++seen >= count) break;
     }
     await ep.close();
+    return 0;
+  },
+};
+
+export const publishCommand: Command = {
+  name: 'publish',
+  summary: 'publish one message to a subject: slotlink publish <subject> <text>',
+  usage: `Usage: slotlink publish <subject> <text> [--count N] [--socket PATH] [--name NAME]
+
+Registers with the local proxy, publishes <text> to <subject> (tokens separated by dots,
+like "prices.eu.fr"; no wildcards) N times (default 1), and exits once the proxy has routed
+it: to every subscription that matches, on this host and on its peers. Nobody subscribed is
+not an error.`,
+  options: { ...common, count: { type: 'string' } },
+  async run(v, args) {
+    if (args.length !== 2) throw new UsageError('publish needs exactly two arguments: <subject> <text>');
+    const [subject, text] = args as [string, string];
+    checkSubject(subject); // a bad subject is the user's error: said before registering anything
+    const count = intFlag(v, 'count', 1, 1);
+    const ep = await connect({ name: String(v.name ?? shellName('publish')), socket: v.socket as string | undefined });
+    try {
+      for (let i = 0; i < count; i++) await ep.publish(subject, text);
+      await routed(ep);
+    } finally {
+      await ep.close();
+    }
+    return 0;
+  },
+};
+
+export const subscribeCommand: Command = {
+  name: 'subscribe',
+  summary: 'print what is published to a subject: slotlink subscribe <subject>',
+  usage: `Usage: slotlink subscribe <subject> [--json] [--count N] [--socket PATH] [--name NAME]
+
+Subscribes to <subject>, where "*" matches one token and a last ">" the rest ("prices.>"),
+and prints each publication as it arrives, one line each: <subject> <text>; with --json, a
+JSON object per line: {"subject": ..., "data": ...} (data as UTF-8 text). Says on stderr
+once the subscription is in effect. Exits after N publications when --count is given, and
+on Ctrl-C or SIGTERM.`,
+  options: { ...common, json: { type: 'boolean' }, count: { type: 'string' } },
+  async run(v, args) {
+    if (args.length !== 1) throw new UsageError('subscribe needs exactly one argument: <subject>');
+    const [pattern] = args as [string];
+    checkPattern(pattern);
+    const count = intFlag(v, 'count', 0, 0);
+    const json = v.json === true;
+    const ep = await connect({ name: String(v.name ?? shellName('subscribe')), socket: v.socket as string | undefined });
+    const sub = ep.subscribe(pattern);
+    let stopped = false;
+    const stop = () => {
+      stopped = true;
+      sub.unsubscribe();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    try {
+      try {
+        await sub.ready;
+      } catch (err) {
+        if (stopped) return 0; // stopped before the proxy confirmed it
+        throw err;
+      }
+      process.stderr.write(`subscribed to ${pattern} as ${ep.address}\n`);
+      let seen = 0;
+      for await (const m of sub) {
+        process.stdout.write(json ? JSON.stringify({ subject: m.subject, data: m.text() }) + '\n' : `${m.subject} ${m.text()}\n`);
+        if (count > 0 && ++seen >= count) break;
+      }
+      // Ended without being asked to (by a signal or --count): the proxy went away, and says why.
+      const why = await sub.closed;
+      if (why && !stopped) throw why;
+    } finally {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      await ep.close();
+    }
     return 0;
   },
 };

@@ -32,9 +32,10 @@ const HOPELESS_REFUSALS: ReadonlySet<string> = new Set([ErrorCode.INVALID_NAME, 
 
 /**
  * Reasons a registration ended that registering again would only hide: the slot held what
- * the layout forbids, so this process (or the proxy) is broken; and the hopeless refusals.
+ * the layout forbids, or the process sent a control frame the protocol forbids (a malformed
+ * subscribe), so this process (or the proxy) is broken; and the hopeless refusals.
  */
-const FINAL_ENDS: ReadonlySet<string> = new Set([...HOPELESS_REFUSALS, ErrorCode.BAD_SLOT, ErrorCode.BAD_RECORD]);
+const FINAL_ENDS: ReadonlySet<string> = new Set([...HOPELESS_REFUSALS, ErrorCode.BAD_SLOT, ErrorCode.BAD_RECORD, ErrorCode.REGISTRATION]);
 
 /** Whether a failed attempt to register is worth repeating. */
 export function worthRetrying(error: unknown): boolean {

@@ -59,7 +59,7 @@ test('status asks the proxy without registering a slot, and shows the proxy proc
 });
 
 test('every command has --help; unknown commands and flags fail with usage', () => {
-  for (const c of ['proxy', 'demo', 'status', 'top', 'send', 'request', 'listen', 'bench']) {
+  for (const c of ['proxy', 'demo', 'status', 'top', 'send', 'request', 'listen', 'publish', 'subscribe', 'bench']) {
     const r = cli(c, '--help');
     assert.equal(r.status, 0, c);
     assert.match(r.stdout, new RegExp(`^Usage: slotlink ${c}`), c);

@@ -86,3 +86,19 @@ test('a publication nobody subscribed to goes nowhere, counted; one to a subject
   assert.equal(after.publications.unheard - before.publications.unheard, 200, 'nobody.listens and orders.eu.deleted');
   assert.equal(after.publications.sentToPeers - before.publications.sentToPeers, 200);
 });
+
+test('publications of every size cross the link intact: within a cell (sent from the record itself) and larger than a cell (reassembled, then copied)', async () => {
+  const pub = await pubsubWorker('alpha', 'pub-sizes');
+  const subs = [await pubsubWorker('beta', 'sub-sizes-beta'), await pubsubWorker('alpha', 'sub-sizes-alpha')];
+  for (const s of subs) await s.call('subscribe', { subject: 'sizes.*', key: 'z' });
+  await mesh.waitForRemoteSubject('alpha', 'sizes.*');
+  const sizes = [8, 64, 4096, 65_000, 70_000, 300_000];
+  for (const [i, size] of sizes.entries()) await pub.call('publish', { subject: `sizes.s${i}`, count: 5, size, publisher: 3, start: 5 * i });
+  for (const s of subs) {
+    const r = await s.call('received', { key: 'z', count: 5 * sizes.length });
+    assert.equal(r.received, 5 * sizes.length);
+    assert.deepEqual(r.bad, [], 'in order');
+    assert.deepEqual(r.sizes, sizes);
+    assert.equal(r.intact, true, 'every byte as published');
+  }
+});

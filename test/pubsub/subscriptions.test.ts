@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { connect } from '../../src/client/connect.js';
 import type { Endpoint } from '../../src/client/endpoint.js';
-import { ControlOp, MAX_SUBSCRIPTIONS, encodeControl } from '../../src/contract/registration.js';
+import { ControlOp, MAX_SUBSCRIPTIONS } from '../../src/contract/registration.js';
 import { RecordKind } from '../../src/slot/record.js';
 import { Rig } from '../helpers/rig.js';
 
@@ -77,14 +77,14 @@ test('bad subjects are refused before they leave; the proxy refuses past its lim
 
 test('a malformed subscribe frame ends that one slot, naming the field; a PUBLISH record to a wildcard ends it as a bad record', async () => {
   const bad = await connect({ name: 'bad-frame', socket: rig.socket });
-  (bad as unknown as { socket: { write(b: Buffer): void } }).socket.write(encodeControl({ op: ControlOp.SUBSCRIBE, id: 0, subject: 'a' }));
+  (bad as unknown as { attachment: { control(f: unknown): void } }).attachment.control({ op: ControlOp.SUBSCRIBE, id: 0, subject: 'a' });
   const why = await bad.closed;
   assert.equal(why?.code, 'SLOTLINK_ERR_REGISTRATION');
   assert.match(why!.message, /subscribe: id 0 is not an integer 1\.\.4294967295/);
 
   const hostile = await connect({ name: 'bad-record', socket: rig.socket });
-  const put = (hostile as unknown as { put(k: number, a: Uint8Array, id: number, b: Uint8Array): Promise<void> }).put.bind(hostile);
-  await put(RecordKind.PUBLISH, Buffer.from('prices.*'), 0, Buffer.from('x'));
+  const outbox = (hostile as unknown as { outbox: { put(k: number, a: Uint8Array, id: number, b: Uint8Array): Promise<void> } }).outbox;
+  await outbox.put(RecordKind.PUBLISH, Buffer.from('prices.*'), 0, Buffer.from('x'));
   const reason = await hostile.closed;
   assert.equal(reason?.code, 'SLOTLINK_ERR_BAD_RECORD');
   assert.match(reason!.message, /PUBLISH to "prices\.\*": not a subject: byte 7 is "\*", a wildcard/);
