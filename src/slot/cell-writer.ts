@@ -23,7 +23,12 @@ export class CellWriter {
   private readonly cellData: number[] = [];
   private readonly capacity: number;
 
-  constructor(private readonly mem: SlotMemory, layout: SlotLayout, direction: Direction, readonly device: MarkDevices) {
+  /**
+   * `ringFullCellsLater`: a cell committed because it filled (not at the end of a batch)
+   * wakes its reader at the end of this turn of the event loop rather than at once, so a
+   * writer filling cell after cell in one turn wakes the reader once (the proxy's side).
+   */
+  constructor(private readonly mem: SlotMemory, layout: SlotLayout, direction: Direction, readonly device: MarkDevices, private readonly ringFullCellsLater = false) {
     for (let i = 0; i < layout.cellCount; i++) {
       const at = cellOffset(layout, direction, i);
       this.cellHeaders.push(at);
@@ -91,7 +96,7 @@ export class CellWriter {
   private room(bytes: number): boolean {
     if (this.open) {
       if (this.used + bytes <= this.capacity) return true;
-      this.commit();
+      this.device.signal(this.seal(), this.ringFullCellsLater);
     }
     if (!this.device.isWritable(this.cell)) return false; // claims 32, 33
     this.open = true;
