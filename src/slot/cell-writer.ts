@@ -23,12 +23,7 @@ export class CellWriter {
   private readonly cellData: number[] = [];
   private readonly capacity: number;
 
-  /**
-   * `ringFullCellsLater`: a cell committed because it filled (not at the end of a batch)
-   * wakes its reader at the end of this turn of the event loop rather than at once, so a
-   * writer filling cell after cell in one turn wakes the reader once (the proxy's side).
-   */
-  constructor(private readonly mem: SlotMemory, layout: SlotLayout, direction: Direction, readonly device: MarkDevices, private readonly ringFullCellsLater = false) {
+  constructor(private readonly mem: SlotMemory, layout: SlotLayout, direction: Direction, readonly device: MarkDevices) {
     for (let i = 0; i < layout.cellCount; i++) {
       const at = cellOffset(layout, direction, i);
       this.cellHeaders.push(at);
@@ -96,7 +91,7 @@ export class CellWriter {
   private room(bytes: number): boolean {
     if (this.open) {
       if (this.used + bytes <= this.capacity) return true;
-      this.device.signal(this.seal(), this.ringFullCellsLater);
+      this.commit();
     }
     if (!this.device.isWritable(this.cell)) return false; // claims 32, 33
     this.open = true;

@@ -110,12 +110,11 @@ export class MarkDevices {
    * Claims 34, 35: writing to its own device makes the reader's mark READABLE, and
    * rings the reader if (and only if) it said it was going to sleep.
    */
-  signal(cell: number, ringLater = false): void {
+  signal(cell: number): void {
     Atomics.store(this.words, this.readerMarkIndex[cell]!, ReaderMark.READABLE);
     if (Atomics.compareExchange(this.words, this.sleepingIndex, SleepFlag.SLEEPING, SleepFlag.AWAKE) === SleepFlag.SLEEPING) {
       this.counters.rung++;
-      if (ringLater) ringSoon(this.wakeReader);
-      else ringNow(this.wakeReader);
+      this.wakeReader.ring();
     } else {
       this.counters.saved++;
     }
@@ -179,39 +178,3 @@ export class MarkDevices {
     return Atomics.load(this.words, this.waitingIndex) === WaitFlag.WAITING;
   }
 }
-
-/** Bells owed a ring at the end of this turn of the event loop. */
-const owed = new Set<Ringable>();
-let ringScheduled = false;
-
-/**
- * Rings `bell` at the end of this turn of the event loop, once however often asked (the
- * proxy, filling cell after cell for a process in one turn, wakes it once for all of them);
- * ringNow() in the meantime settles what is owed.
- */
-export function ringSoon(bell: Ringable): void {
-  owed.add(bell);
-  if (ringScheduled) return;
-  ringScheduled = true;
-  setImmediate(ringOwed);
-}
-
-/** Rings `bell` now, and forgets a ring it was owed. */
-export function ringNow(bell: Ringable): void {
-  owed.delete(bell);
-  bell.ring();
-}
-
-function ringOwed(): void {
-  ringScheduled = false;
-  const bells = [...owed];
-  owed.clear();
-  for (const b of bells) {
-    try {
-      b.ring();
-    } catch {
-      // Its slot is failing or gone: whoever owns it hears so from its own mailbox.
-    }
-  }
-}
-

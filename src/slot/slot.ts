@@ -36,8 +36,7 @@ export class Slot {
     this.up = new MarkDevices(memory.words, layout, Direction.UP, proxyBell, processBell);
     this.down = new MarkDevices(memory.words, layout, Direction.DOWN, processBell, proxyBell);
     if (side === Side.PROXY) {
-      // The proxy fills a process's cells from many sources in one turn: it wakes it once.
-      this.writer = new CellWriter(memory, layout, Direction.DOWN, this.down, true);
+      this.writer = new CellWriter(memory, layout, Direction.DOWN, this.down);
       this.reader = new CellReader(memory, layout, Direction.UP, this.up);
       this.ownBell = proxyBell;
     } else {
