@@ -1,7 +1,9 @@
 """An endpoint: one registration with the host's slotlink proxy, and its private slot.
 
-Messages leave libslotlink through one inbox, publications among them. Once the endpoint has
-subscriptions, one thread at a time takes a batch from the library and files each message
+Messages leave libslotlink through one inbox, publications among them. One thread at a time
+takes from the library (two taking at once could file a subscription's publications out of
+order, if a subscription is made while one waits); once the endpoint has subscriptions, that
+thread takes a batch and files each message
 where it belongs (the endpoint's own messages, or a subscription's publications), while the
 others wait to be handed theirs: a thread iterating a subscription and one receiving the
 endpoint's messages each get theirs as soon as either takes them from the library.
@@ -522,22 +524,46 @@ class Endpoint:
         # Waits in slices, so Ctrl-C (signals) reach Python while it is blocked.
         slice_ms = _WAIT_SLICE_MS if left < 0 or left > _WAIT_SLICE_MS else left
         while True:
-            rc = lib.slotlink_receive(handle, ref, slice_ms)
-            if rc == SLOTLINK_OK:
-                m = self._take(tls.out)
-                if m.kind != "publish":
-                    return m
-                with self._lock:  # a subscription made meanwhile by another thread
-                    self._file([m])
-                return self.receive(timeout)
-            self._check(rc)
-            if self._subs or self._own.items:
-                return self.receive(None if left < 0 else max(0, left - slice_ms) / 1000)
+            if not self._take_token():  # a subscription made meanwhile by another thread
+                got = self._collect(self._own, 1, None if left < 0 else left / 1000)
+                return got[0] if got else None
+            filed = None
+            try:
+                rc = lib.slotlink_receive(handle, ref, slice_ms)
+                if rc == SLOTLINK_OK:
+                    m = self._take(tls.out)
+                    if m.kind != "publish":
+                        return m
+                    filed = [m]
+                else:
+                    self._check(rc)
+            finally:
+                self._give_token(filed)
+            if filed:
+                continue
             if left >= 0:
                 left -= slice_ms
                 if left <= 0:
                     return None
                 slice_ms = min(slice_ms, left)
+
+    def _take_token(self) -> bool:
+        """Takes the right to read from the library without the demultiplexer: only while no
+        subscription exists, nothing is held, and no other thread reads (two readers filing
+        what they took could reorder a subscription's publications). False: use _collect."""
+        with self._lock:
+            if self._subs or self._own.items or self._pulling:
+                return False
+            self._pulling = True
+            return True
+
+    def _give_token(self, filed: Optional[List[Message]]) -> None:
+        """Gives the right back, first filing what was taken for subscriptions made meanwhile."""
+        with self._lock:
+            if filed:
+                self._file(filed)
+            self._pulling = False
+            self._lock.notify_all()
 
     def _take(self, out) -> Message:
         try:
@@ -552,14 +578,18 @@ class Endpoint:
         Raises Error SLOTLINK_ERR_CLOSED as :meth:`receive`."""
         left = _timeout_ms(timeout)
         while True:
-            if self._subs or self._own.items:
+            if not self._take_token():
                 return self._collect(self._own, max_messages, None if left < 0 else left / 1000)
-            # No subscriptions: straight from the library, as many threads at once as like.
+            # No subscriptions: straight from the library, one thread at a time.
             slice_ms = _WAIT_SLICE_MS if left < 0 or left > _WAIT_SLICE_MS else left
-            batch = self._pull(max_messages, slice_ms)
-            if self._subscribed and any(m.kind == "publish" for m in batch):  # a subscription made meanwhile by another thread
-                with self._lock:
-                    self._file(batch)
+            filed = None
+            try:
+                batch = self._pull(max_messages, slice_ms)
+                if self._subscribed and any(m.kind == "publish" for m in batch):  # a subscription made meanwhile by another thread
+                    filed = batch
+            finally:
+                self._give_token(filed)
+            if filed:
                 continue
             if batch:
                 return batch
