@@ -79,24 +79,29 @@ export class Arrivals {
 
   /** A publication's subject, checked the first time it is seen (docs/slot-layout.md §6: reading is hostile input). */
   private subject(m: MessageView): string {
-    let subject = this.subjects.get(m.buffer, m.addressStart, m.addressBytes);
-    if (subject === undefined) {
-      const why = subjectBytesError(m.buffer, m.addressStart, m.addressBytes);
-      if (why) throw new BadRecordError(`a PUBLISH from the proxy names ${JSON.stringify(addressOf(m))}, not a subject: ${why}`);
-      subject = addressOf(m);
-      this.subjects.set(m.buffer, m.addressStart, m.addressBytes, subject);
-    }
-    return subject;
+    return addressOnce(this.subjects, m, checkSubjectOf);
   }
 
   private sender(m: MessageView): string {
-    let from = this.senders.get(m.buffer, m.addressStart, m.addressBytes);
-    if (from === undefined) {
-      from = addressOf(m);
-      this.senders.set(m.buffer, m.addressStart, m.addressBytes, from);
-    }
-    return from;
+    return addressOnce(this.senders, m, null);
   }
+}
+
+/** `m`'s address as a string, built (and checked by `check`) the first time its bytes are seen. */
+function addressOnce(cache: AddressCache<string>, m: MessageView, check: ((m: MessageView) => void) | null): string {
+  let text = cache.get(m.buffer, m.addressStart, m.addressBytes);
+  if (text === undefined) {
+    check?.(m);
+    text = addressOf(m);
+    cache.set(m.buffer, m.addressStart, m.addressBytes, text);
+  }
+  return text;
+}
+
+/** Throws BadRecordError unless a PUBLISH's address is a subject. */
+function checkSubjectOf(m: MessageView): void {
+  const why = subjectBytesError(m.buffer, m.addressStart, m.addressBytes);
+  if (why) throw new BadRecordError(`a PUBLISH from the proxy names ${JSON.stringify(addressOf(m))}, not a subject: ${why}`);
 }
 
 function payloadOf(m: MessageView): Buffer {

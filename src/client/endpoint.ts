@@ -491,23 +491,11 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
   }
 
   private subjectBytes(subject: string): Uint8Array {
-    let bytes = this.subjects.get(subject);
-    if (bytes) return bytes;
-    checkSubject(subject);
-    if (this.subjects.size >= MAX_CACHED_ADDRESSES) this.subjects.clear();
-    bytes = encoder.encode(subject);
-    this.subjects.set(subject, bytes);
-    return bytes;
+    return encodedOnce(this.subjects, subject, checkSubject);
   }
 
   private addressBytes(to: string): Uint8Array {
-    let bytes = this.addresses.get(to);
-    if (bytes) return bytes;
-    parseAddress(to);
-    if (this.addresses.size >= MAX_CACHED_ADDRESSES) this.addresses.clear();
-    bytes = encoder.encode(to);
-    this.addresses.set(to, bytes);
-    return bytes;
+    return encodedOnce(this.addresses, to, parseAddress);
   }
 
   private checkOpen(): void {
@@ -527,4 +515,15 @@ export class Endpoint extends EventEmitter<EndpointEvents> implements AsyncItera
     if (this.readingPausedBy.size > 0) mailbox.pauseReading();
     else mailbox.resumeReading();
   }
+}
+
+/** `text`'s bytes, checked by `check` and encoded the first time it is seen (the cache empties past its bound). */
+function encodedOnce(cache: Map<string, Uint8Array>, text: string, check: (text: string) => unknown): Uint8Array {
+  let bytes = cache.get(text);
+  if (bytes) return bytes;
+  check(text);
+  if (cache.size >= MAX_CACHED_ADDRESSES) cache.clear();
+  bytes = encoder.encode(text);
+  cache.set(text, bytes);
+  return bytes;
 }

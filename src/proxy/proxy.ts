@@ -305,8 +305,8 @@ export class Proxy implements RegistrationHandler<RegisteredProcess> {
     entry.closed = true;
     this.slots.delete(entry);
     this.directory.remove(entry);
-    this.directory.subscriptions.removeAll(entry);
-    this.subscriptionsChanged();
+    if (this.directory.subscriptions.removeAll(entry)) this.directory.subscriptionsChanged();
+    this.peers?.namesChanged();
     // What was queued for it and never reached its slot is answered (see Router.deliver).
     entry.mailbox.close(new SlotlinkError(ErrorCode.RECEIVER_GONE, `"${entry.address}" went away`));
     this.nameTotals.retire(entry.name, slotStats(entry));

@@ -117,15 +117,13 @@ export class Publications {
       const r = this.route(this.inbound, f.buffer, f.payloadStart + 1, subjectBytes, false);
       const start = f.payloadStart + 1 + subjectBytes;
       const end = f.payloadStart + f.payloadBytes;
-      let left = r.local.length + 1;
-      const done = () => {
-        if (--left === 0) credit.consume(cost);
-      };
+      // Consumed once every copy is in a slot: at once, or, when some must wait, when the last
+      // of them is in (a counter made only then: none per publication that goes straight in).
+      let waiting: { left: number } | null = null;
       for (const sub of r.local) {
         const mb = sub.owner.mailbox;
         if (!sub.owner.closed && mb.trySend(RecordKind.PUBLISH, r.subject, sub.id, f.buffer, start, end)) {
           this.delivered(sub);
-          done();
           continue;
         }
         // The frame's buffer is the socket's chunk: what waits, waits on one copy of the rest of the frame.
@@ -133,9 +131,13 @@ export class Publications {
           copy = copyBytes(f.buffer, f.payloadStart, f.frameEnd);
           copyBase = f.payloadStart;
         }
-        this.toSubscriber(sub, r.subject, from, null, copy, start - copyBase, end - copyBase, done);
+        const w = (waiting ??= { left: 1 });
+        w.left++;
+        this.toSubscriber(sub, r.subject, from, null, copy, start - copyBase, end - copyBase, () => {
+          if (--w.left === 0) credit.consume(cost);
+        });
       }
-      done();
+      if (!waiting || --waiting.left === 0) credit.consume(cost);
     } while (f.next());
   }
 

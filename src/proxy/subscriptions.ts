@@ -82,8 +82,6 @@ export class Subscription<P extends Subscriber = Subscriber> {
 }
 
 export class SubscriptionTable<P extends Subscriber = Subscriber> {
-  /** Changes with every subscription added or removed. */
-  version = 0;
   private readonly index = new SubjectIndex<Subscription<P>>();
   private readonly byOwner = new Map<P, Map<number, Subscription<P>>>();
   /** Each distinct pattern and how many subscriptions hold it: what the proxy announces. */
@@ -113,7 +111,6 @@ export class SubscriptionTable<P extends Subscriber = Subscriber> {
     mine.set(id, sub);
     this.index.add(pattern, sub);
     this.patterns.set(pattern, (this.patterns.get(pattern) ?? 0) + 1);
-    this.version++;
     return sub;
   }
 
@@ -125,11 +122,12 @@ export class SubscriptionTable<P extends Subscriber = Subscriber> {
     return true;
   }
 
-  /** Every subscription of `owner` ends (it went away). */
-  removeAll(owner: P): void {
+  /** Every subscription of `owner` ends (it went away); false if it had none. */
+  removeAll(owner: P): boolean {
     const mine = this.byOwner.get(owner);
-    if (!mine) return;
+    if (!mine) return false;
     for (const sub of [...mine.values()]) this.drop(sub);
+    return true;
   }
 
   /** The subscriptions a publication to `subject` (checked) reaches. */
@@ -155,6 +153,5 @@ export class SubscriptionTable<P extends Subscriber = Subscriber> {
     const n = this.patterns.get(sub.pattern)! - 1;
     if (n === 0) this.patterns.delete(sub.pattern);
     else this.patterns.set(sub.pattern, n);
-    this.version++;
   }
 }
