@@ -242,13 +242,19 @@ static int by_text(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The CLOCK_REALTIME time `ms` milliseconds from now, for pthread_cond_timedwait. */
+static struct timespec deadline_in(int64_t ms) {
+  struct timespec t;
+  clock_gettime(CLOCK_REALTIME, &t);
+  t.tv_sec += ms / 1000;
+  t.tv_nsec += (ms % 1000) * 1000000;
+  if (t.tv_nsec >= 1000000000) t.tv_sec++, t.tv_nsec -= 1000000000;
+  return t;
+}
+
 /* Waits until subscription `s` has `count` publications (or the deadline), then reports (under mu). */
 static void report_publications(long id, struct sub *s, uint64_t count, int64_t timeout) {
-  struct timespec deadline;
-  clock_gettime(CLOCK_REALTIME, &deadline);
-  deadline.tv_sec += timeout / 1000;
-  deadline.tv_nsec += (timeout % 1000) * 1000000;
-  if (deadline.tv_nsec >= 1000000000) deadline.tv_sec++, deadline.tv_nsec -= 1000000000;
+  struct timespec deadline = deadline_in(timeout);
   pthread_mutex_lock(&mu);
   while (s->received < count && !ended && pthread_cond_timedwait(&cv, &mu, &deadline) == 0) {
   }
@@ -394,11 +400,7 @@ static void command(long id, const char *cmd, const json_doc *d) {
   } else if (strcmp(cmd, "collect") == 0) {
     uint64_t count = (uint64_t)num(d, "args.count", 0);
     int64_t timeout = (int64_t)num(d, "args.timeout", 30000);
-    struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += timeout / 1000;
-    deadline.tv_nsec += (timeout % 1000) * 1000000;
-    if (deadline.tv_nsec >= 1000000000) deadline.tv_sec++, deadline.tv_nsec -= 1000000000;
+    struct timespec deadline = deadline_in(timeout);
     pthread_mutex_lock(&mu);
     wanted = count;
     while (received < count && !ended && pthread_cond_timedwait(&cv, &mu, &deadline) == 0) {

@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import ctypes
-from typing import AsyncIterator, Deque, Dict, List, Optional
+from typing import AsyncIterator, Awaitable, Callable, Deque, Dict, List, Optional
 
 from ._lib import SLOTLINK_AGAIN, SLOTLINK_MORE, SLOTLINK_OK, SubscribeOptions, lib
 from .endpoint import _POLICIES, Data, Endpoint, Message, Undeliverable, _address, _bytes, _subject
@@ -105,14 +105,7 @@ class AsyncSubscription:
         return m
 
     def __aiter__(self) -> AsyncIterator[Message]:
-        return self._iterate()
-
-    async def _iterate(self) -> AsyncIterator[Message]:
-        while True:
-            m = await self.receive()
-            if m is None:
-                return
-            yield m
+        return _until_none(self.receive)
 
     def unsubscribe(self) -> None:
         """Ends the subscription: nothing more comes out of it (what it held is dropped)."""
@@ -335,14 +328,7 @@ class AsyncEndpoint:
         return m
 
     def __aiter__(self) -> AsyncIterator[Message]:
-        return self._iterate()
-
-    async def _iterate(self) -> AsyncIterator[Message]:
-        while True:
-            m = await self.receive()
-            if m is None:
-                return
-            yield m
+        return _until_none(self.receive)
 
     def undeliverable(self) -> List[Undeliverable]:
         """Reports of sends the proxy could not deliver (see :meth:`slotlink.Endpoint.undeliverable`)."""
@@ -371,3 +357,12 @@ async def connect(name: str, **options) -> AsyncEndpoint:
 
 
 __all__ = ["connect", "AsyncEndpoint", "AsyncSubscription", "code_name"]
+
+
+async def _until_none(receive: Callable[[], Awaitable[Optional[Message]]]) -> AsyncIterator[Message]:
+    """What `receive` gives, one after another, until it gives None (the end)."""
+    while True:
+        m = await receive()
+        if m is None:
+            return
+        yield m

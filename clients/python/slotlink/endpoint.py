@@ -15,7 +15,7 @@ import ctypes
 import os
 import threading
 import time
-from typing import Deque, Dict, Iterator, List, NamedTuple, Optional, Union
+from typing import Callable, Deque, Dict, Iterator, List, NamedTuple, Optional, Union
 
 from ._lib import (
     KIND_PUBLISH,
@@ -235,14 +235,7 @@ class Subscription:
 
     def __iter__(self) -> Iterator[Message]:
         """Publications in arrival order, blocking for each; ends when the subscription ends."""
-        while True:
-            try:
-                batch = self.receive_many()
-            except Error as err:
-                if err.code == "SLOTLINK_ERR_CLOSED":
-                    return
-                raise
-            yield from batch
+        return _until_closed(self.receive_many)
 
     def unsubscribe(self) -> None:
         """Ends the subscription: once this returns, nothing more comes out of it (what it held is dropped)."""
@@ -600,14 +593,7 @@ class Endpoint:
 
     def __iter__(self) -> Iterator[Message]:
         """Messages (sends and requests) in arrival order, blocking for each; ends when the endpoint ends."""
-        while True:
-            try:
-                batch = self.receive_many()
-            except Error as err:
-                if err.code == "SLOTLINK_ERR_CLOSED":
-                    return
-                raise
-            yield from batch
+        return _until_closed(self.receive_many)
 
     def undeliverable(self) -> List[Undeliverable]:
         """Reports of sends the proxy could not deliver, oldest first (each is returned once)."""
@@ -692,3 +678,15 @@ def connect(name: str, *, socket: Optional[str] = None, group: bool = False, tim
     if rc != SLOTLINK_OK:
         raise last_error(rc)
     return Endpoint(handle.value, max_inbox_bytes or _DEFAULT_HELD_BYTES)
+
+
+def _until_closed(receive_many: Callable[[], List[Message]]) -> Iterator[Message]:
+    """The messages `receive_many` gives, batch after batch, until it says SLOTLINK_ERR_CLOSED."""
+    while True:
+        try:
+            batch = receive_many()
+        except Error as err:
+            if err.code == "SLOTLINK_ERR_CLOSED":
+                return
+            raise
+        yield from batch
