@@ -50,3 +50,25 @@ export class Relay {
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 }
+
+/**
+ * Cuts every connection through `relay` at random moments (20–100 ms apart, each while the
+ * link is up), until `busy()` is false and at least `minCuts` were made. Throws if that takes
+ * longer than `timeoutMs`. Returns the cuts made, and how many came while `busy()` held.
+ */
+export async function cutRepeatedly(relay: Relay, linkUp: () => Promise<boolean>, busy: () => boolean, minCuts: number, timeoutMs = 60_000): Promise<{ cuts: number; whileBusy: number }> {
+  let cuts = 0;
+  let whileBusy = 0;
+  const deadline = Date.now() + timeoutMs;
+  while (busy() || cuts < minCuts) {
+    if (Date.now() > deadline) throw new Error(`still busy ${timeoutMs} ms after cutting began (${cuts} cuts)`);
+    if ((await linkUp()) && relay.open > 0) {
+      const during = busy();
+      relay.cut();
+      cuts++;
+      if (during) whileBusy++;
+    }
+    await new Promise((r) => setTimeout(r, 20 + Math.random() * 80));
+  }
+  return { cuts, whileBusy };
+}

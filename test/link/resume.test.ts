@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Mesh } from '../helpers/mesh.js';
-import { Relay } from '../helpers/relay.js';
+import { Relay, cutRepeatedly } from '../helpers/relay.js';
 
 test('connection cut repeatedly mid-stream: every message arrives exactly once, in order', { timeout: 120_000 }, async () => {
   let relay!: Relay;
@@ -28,19 +28,11 @@ test('connection cut repeatedly mid-stream: every message arrives exactly once, 
       back.call('send', { to: 'home@alpha', count: each, size: 90 }),
     ];
     // Cut at random points until every stream has been written, and a few more times.
-    let cuts = 0;
     let streaming = true;
     void Promise.all(streams).then(() => (streaming = false));
-    const deadline = Date.now() + 60_000;
-    while (streaming || cuts < 8) {
-      if (Date.now() > deadline) assert.fail(`streams did not finish within 60 s of cutting (${cuts} cuts); alpha: ${JSON.stringify((await mesh.status('alpha')).links)}`);
-      const s = await mesh.status('alpha');
-      if (s.links[0]!.status.state === 'up' && relay.open > 0) {
-        relay.cut();
-        cuts++;
-      }
-      await new Promise((r) => setTimeout(r, 20 + Math.random() * 80));
-    }
+    await cutRepeatedly(relay, async () => (await mesh.status('alpha')).links[0]!.status.state === 'up', () => streaming, 8).catch(async (err: Error) =>
+      assert.fail(`streams did not finish: ${err.message}; alpha: ${JSON.stringify((await mesh.status('alpha')).links)}`),
+    );
     const [atSink, atHome] = await Promise.all([sink.call('collect', { count: 2 * each, timeout: 60_000 }), home.call('collect', { count: each, timeout: 60_000 })]);
     assert.deepEqual(atSink.bad, [], 'in order, intact');
     assert.deepEqual(atHome.bad, []);

@@ -74,5 +74,8 @@ test('the index forgets patterns removed, and gives each value once', () => {
   index.remove('a.b', 2);
   assert.equal(index.size, 0);
   assert.deepEqual([...index.match('a.b')], []);
-  index.remove('never.added', 3); // nothing happens
+  index.add('a.b', 2);
+  index.remove('never.added', 2); // a pattern it never had: nothing changes
+  assert.equal(index.size, 1);
+  assert.deepEqual([...index.match('a.b')], [2]);
 });
