@@ -207,7 +207,9 @@ export async function runLoadedBench(values: LoadedBenchOptions): Promise<Loaded
     }
 
     // Warm up every contender (JIT, connections, buffers) with a short loaded cell, not counted.
-    const small = { idle: 20, loaded: Math.min(200, requests), warm: 20 };
+    // Its requests before the bulk are as many as a cell times (up to 1000): with 20, the first
+    // cell's idle round trips were about twice the later cells' for slotlink and NATS alike.
+    const small = { idle: 20, loaded: Math.min(200, requests), warm: Math.min(1000, requests) };
     for (const c of contenders) await measure(c, 64, 'separate', small);
 
     const samples = new Map<string, Array<Awaited<ReturnType<typeof measure>>>>();

@@ -40,6 +40,8 @@ export interface LinkCounters {
   duplicatesDropped: number;
   reconnects: number;
   creditStalls: number;
+  /** Requests and answers of a stream with nothing waiting that left at once, past bulk waiting on the link (link.ts mayExpress). */
+  messagesExpressed: number;
   peerRestarts: number;
 }
 

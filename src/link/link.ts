@@ -9,11 +9,11 @@
  */
 import { ErrorCode, SlotlinkError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { RecordKind } from '../slot/record.js';
+import { RecordKind, isAwaited } from '../slot/record.js';
 import type { Pausable } from '../util/gate.js';
 import type { Connection, ConnectionOwner } from './connection.js';
 import { CREDIT_PER_MESSAGE, type Waiting } from './credit.js';
-import { LINK_PROTOCOL_VERSION, LinkOp, encodeCredit, encodeJson, type DirectoryFrame, type LinkHello } from './frame.js';
+import { DATA_MESSAGE_HEADER, LINK_PROTOCOL_VERSION, LinkOp, encodeCredit, encodeJson, type DirectoryFrame, type LinkHello } from './frame.js';
 import type { DataFrame } from './frame-decoder.js';
 import { LinkState, type LinkCounters, type LinkOptions, type LinkStatus } from './link-state.js';
 import { Liveness, type LivenessOwner } from './liveness.js';
@@ -21,7 +21,7 @@ import { PipeWindow } from './pipe-window.js';
 import { ReceiveCredits, type InCredit } from './receive-credit.js';
 import { SendCredits, type OutCredit } from './send-credit.js';
 import { Session } from './session.js';
-import { StreamScheduler, Verdict, type StreamWriter } from './stream-scheduler.js';
+import { QUANTUM_BYTES, StreamScheduler, Verdict, type StreamWriter } from './stream-scheduler.js';
 
 export * from './link-state.js';
 
@@ -72,7 +72,7 @@ export class Link implements ConnectionOwner, LivenessOwner, StreamWriter {
   conn: Connection | null = null;
   /** Last directory snapshot from the peer (null until one arrives). */
   peerDirectory: DirectoryFrame | null = null;
-  readonly counters: LinkCounters = { messagesOut: 0, messagesIn: 0, bytesOut: 0, bytesIn: 0, retransmittedFrames: 0, duplicatesDropped: 0, reconnects: 0, creditStalls: 0, peerRestarts: 0 };
+  readonly counters: LinkCounters = { messagesOut: 0, messagesIn: 0, bytesOut: 0, bytesIn: 0, retransmittedFrames: 0, duplicatesDropped: 0, reconnects: 0, creditStalls: 0, messagesExpressed: 0, peerRestarts: 0 };
   private readonly session: Session;
   private readonly sendCredits: SendCredits;
   private readonly receiveCredits: ReceiveCredits;
@@ -82,6 +82,7 @@ export class Link implements ConnectionOwner, LivenessOwner, StreamWriter {
   /** How much may be written and not yet acknowledged. */
   private readonly pipe: PipeWindow;
   private flushScheduled = false;
+  private flushing = false;
   private readonly log: Logger;
 
   constructor(readonly options: LinkOptions, private readonly parts: LinkParts) {
@@ -169,13 +170,34 @@ export class Link implements ConnectionOwner, LivenessOwner, StreamWriter {
    */
   send(credit: OutCredit, from: Uint8Array, src: Pausable | null, kind: RecordKind, requestId: number, payload: Uint8Array, start: number, end: number, onSent: (() => void) | null = null): void {
     const c = this.sendCredits.current(credit);
-    if (this.scheduler.idle && this.hasRoom(end - start) && this.sendCredits.allows(c, end - start)) {
+    const bytes = end - start;
+    if (this.scheduler.idle && this.hasRoom(bytes) && this.sendCredits.allows(c, bytes)) {
       this.writeMessage(c, from, kind, requestId, payload, start, end);
       onSent?.();
       return;
     }
+    if (isAwaited(kind) && this.mayExpress(c, from, bytes) && this.sendCredits.allows(c, bytes)) {
+      this.counters.messagesExpressed++;
+      this.writeMessage(c, from, kind, requestId, payload, start, end);
+      onSent?.();
+      // Unless this runs inside a flush (an onSent), which writes it as it ends.
+      if (!this.flushing) this.flush();
+      return;
+    }
     this.scheduler.enqueue(c, { from, src, kind, requestId, payload, start, end, onSent }, src);
     this.scheduleFlush();
+  }
+
+  /**
+   * A request or answer (isAwaited) from a stream with nothing waiting does not queue behind
+   * other streams' bulk: if it fits one quantum it leaves now rather than at the end of the
+   * turn, and may pass the pipe window by one quantum (PipeWindow.allowsExpress), which sends
+   * and publications never use. Its stream's order holds: nothing of it waits. Like the
+   * sparse flows of fair queueing (RFC 8290 §4.1), kept to the kinds somebody waits on so that
+   * a bulk stream starting up cannot take the allowance.
+   */
+  private mayExpress(credit: OutCredit, from: Uint8Array, bytes: number): boolean {
+    return this.isUp && bytes + DATA_MESSAGE_HEADER <= QUANTUM_BYTES && !this.scheduler.holds(credit, from) && this.pipe.allowsExpress(this.session.unackedBytes, bytes);
   }
 
   // ---- the scheduler's view (StreamWriter) ----
@@ -219,7 +241,12 @@ export class Link implements ConnectionOwner, LivenessOwner, StreamWriter {
     this.flushScheduled = false;
     // While the link is down, frames stay in the session and grants stay due; adopt() resends them.
     if (!this.isUp) return;
-    this.scheduler.run(this);
+    this.flushing = true;
+    try {
+      this.scheduler.run(this);
+    } finally {
+      this.flushing = false;
+    }
     const conn = this.conn!;
     conn.cork();
     for (const bytes of this.session.outgoing()) conn.write(bytes);

@@ -9,6 +9,8 @@
  * buffer, which TCP_NOTSENT_LOWAT would not.
  */
 
+import { QUANTUM_BYTES } from './stream-scheduler.js';
+
 /**
  * The least the pipe holds: PIPE_MESSAGES messages of the average size written lately, and
  * at least MIN_PIPE_BYTES (one of the peer's reads), at most MAX_FLOOR_BYTES. On loopback
@@ -22,6 +24,12 @@
 export const MIN_PIPE_BYTES = 64 * 1024;
 export const MAX_FLOOR_BYTES = 256 * 1024;
 export const PIPE_MESSAGES = 64;
+/**
+ * What messages of sparse streams (link.ts, mayExpress) may write past the window: one
+ * quantum, so a request written while bulk fills the pipe is behind that pipe only, and bulk
+ * cannot grow the pipe through this allowance.
+ */
+export const EXPRESS_BYTES = QUANTUM_BYTES;
 /** How long the shortest round trip counts before a longer one may replace it. */
 const MIN_RTT_WINDOW_MS = 10_000;
 /** Delivery-rate samples the estimate takes the largest of. */
@@ -66,6 +74,11 @@ export class PipeWindow {
   /** Whether `bytes` more may be written with `unacked` written and not acknowledged. */
   allows(unacked: number, bytes: number): boolean {
     return unacked === 0 || unacked + bytes <= this.limit;
+  }
+
+  /** Whether a message of a sparse stream may pass: the window, and EXPRESS_BYTES beyond it that bulk never takes. */
+  allowsExpress(unacked: number, bytes: number): boolean {
+    return unacked + bytes <= this.limit + EXPRESS_BYTES;
   }
 
   /** Frames up to `seq` were handed to the connection at `now` (ms). */

@@ -89,6 +89,11 @@ export class StreamScheduler {
     for (const byFrom of this.streams.values()) for (const s of byFrom.values()) if (s.queuedBytes <= bytes / 2) s.gate.open();
   }
 
+  /** Whether anything waits on the stream from `from` to `credit` (a new message must queue behind it). */
+  holds(credit: OutCredit, from: Uint8Array): boolean {
+    return this.streams.get(credit)?.has(from) ?? false;
+  }
+
   /** Nothing waits: a new message may go straight to the link if it has room. */
   get idle(): boolean {
     return this.queuedMessages === 0;

@@ -110,6 +110,7 @@ export function renderMetrics(s: ProxyStats): string {
     ['slotlink_link_reconnects_total', 'counter', 'Times the link came back up.', (l) => l.reconnects],
     ['slotlink_link_peer_restarts_total', 'counter', 'Times the peer was found to have restarted (a new session).', (l) => l.peerRestarts],
     ['slotlink_link_credit_stalls_total', 'counter', 'Times a stream to the peer had to wait for credit.', (l) => l.creditStalls],
+    ['slotlink_link_expressed_messages_total', 'counter', 'Requests and answers of streams with nothing waiting that left at once, past bulk waiting on the link.', (l) => l.messagesExpressed],
     ['slotlink_link_credit_unconfirmed_units', 'gauge', 'Credit units sent and not yet known to be in the peer\'s slots.', (l) => l.unconfirmedUnits],
     ['slotlink_link_credit_held_units', 'gauge', 'Credit units received from the peer and not yet in local slots (or answered).', (l) => l.heldUnits],
   ];

@@ -32,6 +32,11 @@ export class CellWriter {
     this.capacity = layout.cellDataBytes;
   }
 
+  /** Records in the open cell (0 when none is open). */
+  get openRecords(): number {
+    return this.open ? this.records : 0;
+  }
+
   /** Index of the cell being filled, or to be filled next. */
   get currentCell(): number {
     return this.cell;

@@ -8,7 +8,7 @@
 import { ClosedError, SlotlinkError, SyscallError } from '../errors.js';
 import { copyBytes } from '../util/bytes.js';
 import { NO_ROOM } from './cell-writer.js';
-import type { MessageView, RecordKind } from './record.js';
+import { isAwaited, type MessageView, type RecordKind } from './record.js';
 import { RecordReader } from './record-reader.js';
 import { SendQueue, type Pending } from './send-queue.js';
 import type { Slot } from './slot.js';
@@ -129,7 +129,7 @@ export class Mailbox {
       return false;
     }
     if (reached === NO_ROOM) return false;
-    this.scheduleFlush();
+    this.written(kind, reached === end);
     if (reached < end) {
       // The caller may reuse `source` once this returns: finish from a copy of the message
       // (same length, so the fragments that follow still describe the same message).
@@ -345,6 +345,7 @@ export class Mailbox {
         continue;
       }
       this.queue.shift();
+      this.written(p.kind, true);
       this.count(p.end - p.start);
       p.done?.();
     }
@@ -363,6 +364,17 @@ export class Mailbox {
   private count(bytes: number): void {
     this.counters.messagesOut++;
     this.counters.bytesOut += bytes;
+  }
+
+  /**
+   * A message was written (`whole`: all of it). Cells are committed at the end of the turn, so
+   * a turn's messages share one; but a request or answer that opened a cell is committed now:
+   * someone waits on it, and the rest of this turn (bulk for other slots, a link's chunk) would
+   * hold it. Whatever follows it this turn shares the next cell.
+   */
+  private written(kind: RecordKind, whole: boolean): void {
+    if (whole && isAwaited(kind) && this.slot.writer.openRecords === 1) this.flush();
+    else this.scheduleFlush();
   }
 
   private scheduleFlush(): void {

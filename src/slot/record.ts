@@ -9,6 +9,15 @@ import { copyInto } from '../util/bytes.js';
 
 export const RecordKind = { SEND: 1, REQUEST: 2, REPLY: 3, ERROR: 4, PUBLISH: 5 } as const;
 export type RecordKind = (typeof RecordKind)[keyof typeof RecordKind];
+
+/**
+ * Whether somebody waits on a message of this kind: a request, or an answer to one. Such a
+ * message is not held for batching (mailbox.ts) nor queued behind other streams' bulk
+ * (link.ts); sends and publications are.
+ */
+export function isAwaited(kind: RecordKind): boolean {
+  return kind === RecordKind.REQUEST || kind === RecordKind.REPLY || kind === RecordKind.ERROR;
+}
 export const KIND_NAMES: Record<number, string> = { 1: 'SEND', 2: 'REQUEST', 3: 'REPLY', 4: 'ERROR', 5: 'PUBLISH' };
 
 export const RecordFlag = { FIRST: 1, LAST: 2 } as const;
