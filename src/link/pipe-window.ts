@@ -25,9 +25,9 @@ export const MIN_PIPE_BYTES = 64 * 1024;
 export const MAX_FLOOR_BYTES = 256 * 1024;
 export const PIPE_MESSAGES = 64;
 /**
- * What messages of sparse streams (link.ts, mayExpress) may write past the window: one
- * quantum, so a request written while bulk fills the pipe is behind that pipe only, and bulk
- * cannot grow the pipe through this allowance.
+ * What requests and answers whose stream has nothing waiting (link.ts, mayExpress) may write
+ * past the window: one quantum, so a request written while bulk fills the pipe waits behind
+ * that pipe only, and sends and publications cannot grow the pipe through this allowance.
  */
 export const EXPRESS_BYTES = QUANTUM_BYTES;
 /** How long the shortest round trip counts before a longer one may replace it. */
@@ -76,7 +76,7 @@ export class PipeWindow {
     return unacked === 0 || unacked + bytes <= this.limit;
   }
 
-  /** Whether a message of a sparse stream may pass: the window, and EXPRESS_BYTES beyond it that bulk never takes. */
+  /** Whether a request or answer may be written past bulk: within the window and EXPRESS_BYTES beyond it, which sends never take. */
   allowsExpress(unacked: number, bytes: number): boolean {
     return unacked + bytes <= this.limit + EXPRESS_BYTES;
   }
