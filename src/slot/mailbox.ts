@@ -9,6 +9,7 @@ import { ClosedError, SlotlinkError, SyscallError } from '../errors.js';
 import { copyBytes } from '../util/bytes.js';
 import { NO_ROOM } from './cell-writer.js';
 import { isAwaited, type MessageView, type RecordKind } from './record.js';
+import { ReadSpin } from './read-spin.js';
 import { RecordReader } from './record-reader.js';
 import { SendQueue, type Pending } from './send-queue.js';
 import type { Slot } from './slot.js';
@@ -282,12 +283,15 @@ export class Mailbox {
         budget--;
         if (this.closed) return;
       }
+      const now = performance.now();
+      if (budget < CELLS_PER_TURN) this.spin.read(now);
       if (this.waitingForSpace || this.backlogged) {
         this.waitingForSpace = false;
         this.pump();
       }
       if (this.closed || this.readPaused) return;
-      if (budget === 0 || !this.slot.reader.sleep()) this.scheduleService();
+      // Messages coming quickly: look again next turn instead of sleeping (read-spin.ts).
+      if (budget === 0 || this.spin.keepLooking(now) || !this.slot.reader.sleep()) this.scheduleService();
       else this.counters.sleeps++;
     } catch (err) {
       this.fail(err);
@@ -300,6 +304,9 @@ export class Mailbox {
     this.records.read(data, this.slot.reader.records, this.onRecord);
     return !this.closed;
   }
+
+  /** Whether to look again rather than sleep when the slot is empty. */
+  private readonly spin = new ReadSpin();
 
   /** One message read from the slot: counted and handed over; false stops the cell (the mailbox closed). */
   private readonly onRecord = (message: MessageView): boolean => {
