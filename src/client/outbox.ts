@@ -60,7 +60,7 @@ export class Outbox {
     // Never before what was held earlier: deadlines do not decrease along the queue.
     const deadline = Math.max(Date.now(), this.outageSince ?? 0) + this.limits.outageWaitMs;
     return new Promise((resolve, reject) =>
-      this.held.push({ kind, address, requestId, source: bytes, start: 0, end: bytes.length, offset: 0, done: resolve, abandoned: reject, key: address, cancelled: false }, deadline),
+      this.held.push({ kind, address, requestId, source: bytes, start: 0, end: bytes.length, offset: 0, done: resolve, abandoned: reject, key: address, cancelled: false, settled: false }, deadline),
     );
   }
 

@@ -150,24 +150,21 @@ export class Publications {
       this.delivered(sub);
       return done?.();
     }
-    // enqueue() may write it (and run `written`) before it returns: `p` is null then.
+    // enqueue() may write it (and run `written`) before it returns null: `p` is null then, and
+    // nothing of it was counted as waiting.
     let p: Pending | null = null;
-    let settled = false;
     const written = () => {
-      settled = true;
       if (p && sub.dropsOldest) sub.left(p);
       if (!p?.cancelled) this.delivered(sub);
       done?.();
     };
     const abandoned = () => {
-      settled = true;
       if (p && sub.dropsOldest) sub.left(p);
       done?.();
     };
     p = mb.enqueue(RecordKind.PUBLISH, subject, sub.id, source, written, start, end, abandoned, key);
-    if (!p || settled) return;
+    if (!p) return;
     if (sub.dropsOldest) {
-      if (settled) return;
       const drops = sub.queued(p, end - start);
       if (drops > 0) {
         this.counters.dropped += drops;
@@ -204,4 +201,3 @@ export class Publications {
     return peers.length > 0 ? peers : NO_PEERS;
   }
 }
-

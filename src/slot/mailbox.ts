@@ -135,7 +135,7 @@ export class Mailbox {
       // The caller may reuse `source` once this returns: finish from a copy of the message
       // (same length, so the fragments that follow still describe the same message).
       const copy = copyBytes(source, start, end);
-      this.push({ kind, address, requestId, source: copy, start: 0, end: copy.length, offset: reached - start, done: null, abandoned: null, key: address, cancelled: false });
+      this.push({ kind, address, requestId, source: copy, start: 0, end: copy.length, offset: reached - start, done: null, abandoned: null, key: address, cancelled: false, settled: false });
       this.pump();
       return true;
     }
@@ -147,17 +147,19 @@ export class Mailbox {
    * Queues `source[start, end)` behind whatever is queued; `done` runs once it is all in the
    * slot (or it was cancelled), `abandoned` if the mailbox closes first (close() hands such
    * messages back). `key` tells its source apart in a fair mailbox (default: the address).
-   * Returns the queued message, for cancel(); null when the mailbox had closed.
+   * Returns the queued message, for cancel(); null when it did not stay queued: written
+   * before this returns (the slot had room after all: `done` has run) or the mailbox had
+   * closed (`abandoned` has run).
    */
   enqueue(kind: RecordKind, address: Uint8Array, requestId: number, source: Uint8Array, done: (() => void) | null = null, start = 0, end = source.length, abandoned: ((reason: SlotlinkError) => void) | null = null, key = address): Pending | null {
-    const p: Pending = { kind, address, requestId, source, start, end, offset: start, done, abandoned, key, cancelled: false };
+    const p: Pending = { kind, address, requestId, source, start, end, offset: start, done, abandoned, key, cancelled: false, settled: false };
     if (this.closed) {
       abandoned?.(this.closedReason());
       return null;
     }
     this.push(p);
     if (!this.waitingForSpace && !this.failure) this.pump();
-    return p;
+    return p.settled ? null : p;
   }
 
   /**
@@ -169,6 +171,7 @@ export class Mailbox {
   cancel(p: Pending): boolean {
     if (p.cancelled || p.offset !== p.start || this.closed) return false;
     p.cancelled = true;
+    p.settled = true;
     this.pendingBytes -= p.end - p.start;
     const done = p.done;
     p.done = null;
@@ -204,6 +207,11 @@ export class Mailbox {
   /** Commits the open cell now instead of at the end of the turn. */
   flush(): void {
     this.flushScheduled = false;
+    this.commit();
+  }
+
+  /** Commits the open cell, leaving a flush scheduled for the end of the turn in place. */
+  private commit(): void {
     if (this.closed || this.failure) return;
     try {
       this.slot.writer.flush();
@@ -261,7 +269,10 @@ export class Mailbox {
     this.slot.close();
     const left = this.queue.takeAll();
     this.pendingBytes = 0;
-    for (const p of left) p.abandoned?.(reason);
+    for (const p of left) {
+      p.settled = true;
+      p.abandoned?.(reason);
+    }
     for (const w of this.spaceWaiters.splice(0)) w.reject(reason);
     return left;
   }
@@ -354,6 +365,7 @@ export class Mailbox {
       this.queue.shift();
       this.written(p.kind, true);
       this.count(p.end - p.start);
+      p.settled = true;
       p.done?.();
     }
     this.scheduleFlush();
@@ -380,7 +392,7 @@ export class Mailbox {
    * hold it. Whatever follows it this turn shares the next cell.
    */
   private written(kind: RecordKind, whole: boolean): void {
-    if (whole && isAwaited(kind) && this.slot.writer.openRecords === 1) this.flush();
+    if (whole && isAwaited(kind) && this.slot.writer.openRecords === 1) this.commit();
     else this.scheduleFlush();
   }
 

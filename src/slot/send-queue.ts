@@ -35,6 +35,8 @@ export interface Pending {
   key: Uint8Array;
   /** Dropped before it began (Mailbox.cancel): it is passed over when its turn comes. */
   cancelled: boolean;
+  /** Its `done` or `abandoned` has run: written, cancelled, or its mailbox closed. */
+  settled: boolean;
 }
 
 /** One source's messages, in order. */

@@ -13,7 +13,7 @@ const A = Buffer.from('bulk~1.1@alpha');
 const B = Buffer.from('asker~2.1@alpha');
 
 function message(address: Uint8Array, bytes: number, id: number): Pending {
-  return { kind: RecordKind.SEND, address, requestId: id, source: new Uint8Array(bytes), start: 0, end: bytes, offset: 0, done: null, abandoned: null, key: address, cancelled: false };
+  return { kind: RecordKind.SEND, address, requestId: id, source: new Uint8Array(bytes), start: 0, end: bytes, offset: 0, done: null, abandoned: null, key: address, cancelled: false, settled: false };
 }
 
 /** Takes everything in the order the queue gives it. */
