@@ -14,6 +14,16 @@ function shellName(prefix: string): string {
   return `${prefix}-${process.pid}`;
 }
 
+/** Registers as --name (default `<prefix>-<pid>`) with the proxy at --socket, runs `use`, and closes the endpoint. */
+async function withEndpoint<T>(v: Record<string, string | boolean | undefined>, prefix: string, use: (ep: Endpoint) => Promise<T>): Promise<T> {
+  const ep = await connect({ name: String(v.name ?? shellName(prefix)), socket: v.socket as string | undefined });
+  try {
+    return await use(ep);
+  } finally {
+    await ep.close();
+  }
+}
+
 /**
  * Resolves once the proxy has routed everything this endpoint wrote before: it reads a slot
  * in order, so the answer to a request to ourselves comes after all of it.
@@ -35,19 +45,16 @@ once the proxy has taken it. Reports an error if the destination is unknown.`,
     if (args.length !== 2) throw new UsageError('send needs exactly two arguments: <to> <text>');
     const [to, text] = args as [string, string];
     parseAddress(to); // a bad address is the user's error: said before registering anything
-    const ep = await connect({ name: String(v.name ?? shellName('send')), socket: v.socket as string | undefined });
-    let failed = false;
-    ep.on('undeliverable', (u) => {
-      failed = true;
-      process.stderr.write(`slotlink send: ${u.error.message} (${u.error.code})\n`);
-    });
-    try {
+    return withEndpoint(v, 'send', async (ep) => {
+      let failed = false;
+      ep.on('undeliverable', (u) => {
+        failed = true;
+        process.stderr.write(`slotlink send: ${u.error.message} (${u.error.code})\n`);
+      });
       await ep.send(to, text);
       await routed(ep);
-    } finally {
-      await ep.close();
-    }
-    return failed ? 1 : 0;
+      return failed ? 1 : 0;
+    });
   },
 };
 
@@ -63,14 +70,11 @@ Sends <text> as a request to <to> and prints the reply on stdout.`,
     const [to, text] = args as [string, string];
     parseAddress(to);
     const timeout = intFlag(v, 'timeout', 5000, 1);
-    const ep = await connect({ name: String(v.name ?? shellName('request')), socket: v.socket as string | undefined });
-    try {
+    return withEndpoint(v, 'request', async (ep) => {
       const reply = await ep.request(to, text, { timeout });
       process.stdout.write(reply.toString('utf8') + '\n');
-    } finally {
-      await ep.close();
-    }
-    return 0;
+      return 0;
+    });
   },
 };
 
@@ -116,14 +120,11 @@ not an error.`,
     const [subject, text] = args as [string, string];
     checkSubject(subject); // a bad subject is the user's error: said before registering anything
     const count = intFlag(v, 'count', 1, 1);
-    const ep = await connect({ name: String(v.name ?? shellName('publish')), socket: v.socket as string | undefined });
-    try {
+    return withEndpoint(v, 'publish', async (ep) => {
       for (let i = 0; i < count; i++) await ep.publish(subject, text);
       await routed(ep);
-    } finally {
-      await ep.close();
-    }
-    return 0;
+      return 0;
+    });
   },
 };
 
@@ -144,36 +145,36 @@ on Ctrl-C or SIGTERM.`,
     checkPattern(pattern);
     const count = intFlag(v, 'count', 0, 0);
     const json = v.json === true;
-    const ep = await connect({ name: String(v.name ?? shellName('subscribe')), socket: v.socket as string | undefined });
-    const sub = ep.subscribe(pattern);
-    let stopped = false;
-    const stop = () => {
-      stopped = true;
-      sub.unsubscribe();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    try {
+    return withEndpoint(v, 'subscribe', async (ep) => {
+      const sub = ep.subscribe(pattern);
+      let stopped = false;
+      const stop = () => {
+        stopped = true;
+        sub.unsubscribe();
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
       try {
-        await sub.ready;
-      } catch (err) {
-        if (stopped) return 0; // stopped before the proxy confirmed it
-        throw err;
+        try {
+          await sub.ready;
+        } catch (err) {
+          if (stopped) return 0; // stopped before the proxy confirmed it
+          throw err;
+        }
+        process.stderr.write(`subscribed to ${pattern} as ${ep.address}\n`);
+        let seen = 0;
+        for await (const m of sub) {
+          process.stdout.write(json ? JSON.stringify({ subject: m.subject, data: m.text() }) + '\n' : `${m.subject} ${m.text()}\n`);
+          if (count > 0 && ++seen >= count) break;
+        }
+        // Ended without being asked to (by a signal or --count): the proxy went away, and says why.
+        const why = await sub.closed;
+        if (why && !stopped) throw why;
+        return 0;
+      } finally {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
       }
-      process.stderr.write(`subscribed to ${pattern} as ${ep.address}\n`);
-      let seen = 0;
-      for await (const m of sub) {
-        process.stdout.write(json ? JSON.stringify({ subject: m.subject, data: m.text() }) + '\n' : `${m.subject} ${m.text()}\n`);
-        if (count > 0 && ++seen >= count) break;
-      }
-      // Ended without being asked to (by a signal or --count): the proxy went away, and says why.
-      const why = await sub.closed;
-      if (why && !stopped) throw why;
-    } finally {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      await ep.close();
-    }
-    return 0;
+    });
   },
 };
