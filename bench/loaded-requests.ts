@@ -17,11 +17,13 @@
  * --contenders: only these (for A/B runs of a change to one of them; the targets that
  * compare with a contender left out are then reported as such).
  */
+import os from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Mesh } from '../src/cli/mesh.js';
 import { IpcChild } from '../src/util/ipc-child.js';
 import { atMost, inTurn, mdRow, startAlternatives, targetLine, type Target } from './alternatives.js';
+import { meanWaitMs, scheduleOf, since } from './schedule.js';
 import { fmt, median, percentile } from './stats.js';
 
 export interface LoadedBenchOptions {
@@ -57,6 +59,13 @@ export interface LoadedRow {
   loadedPhaseMs: number;
   /** The time between two loaded requests leaving, on average (the pace asked for is 1 ms; Node's timers fire a little late). */
   requestIntervalMs: number;
+  /** CPU time of all the contender's processes (the six peers, and its proxies or server) over the loaded phase's wall time: 1 = one core busy throughout. */
+  cpuCores: number;
+  /**
+   * On the request's path (requester, responder, and the contender's proxies or server): how
+   * long, on average, a thread that became runnable waited for a CPU during the loaded phase (bench/schedule.ts).
+   */
+  pathWaitMs: number;
 }
 
 export interface LoadedResult {
@@ -127,21 +136,25 @@ export async function runLoadedBench(values: LoadedBenchOptions): Promise<Loaded
       to(dest: BetaName): { to?: string };
       /** Opens what the variant's senders need (the socket contenders connect per pair). */
       aim(variant: Variant): Promise<void>;
+      /** Its processes besides the six peers: proxies, a server. */
+      between: number[];
     }
     const contenders: Contender[] = [
-      { key: 'slotlink', kind: 'slotlink', to: (d) => ({ to: `${d}@beta` }), aim: async () => {} },
+      { key: 'slotlink', kind: 'slotlink', to: (d) => ({ to: `${d}@beta` }), aim: async () => {}, between: [mesh.alpha.pid, mesh.beta.pid] },
       {
         key: 'direct',
         kind: 'direct',
         to: () => ({}),
         aim: async (v) => void (await Promise.all(plan(v).map(([s, d]) => p(s).call('dial', ports.get(d)!)))),
+        between: [],
       },
     ];
-    if (alternatives.nats) contenders.push({ key: 'nats', kind: 'nats', to: (d) => ({ to: d }), aim: async () => {} });
+    if (alternatives.nats) contenders.push({ key: 'nats', kind: 'nats', to: (d) => ({ to: d }), aim: async () => {}, between: [alternatives.nats.pid] });
     if (alternatives.zmq)
       contenders.push({
         key: 'zmq',
         kind: 'zmq',
+        between: [],
         to: () => ({}),
         aim: async (v) =>
           void (await Promise.all(plan(v).map(([s, d]) => p(s).call('zmqConnect', s === 'requester' ? { router: zmqEndpoints.get(d)!.router } : { pull: zmqEndpoints.get(d)!.pull })))),
@@ -174,10 +187,15 @@ export async function runLoadedBench(values: LoadedBenchOptions): Promise<Loaded
       await Promise.all(senders.map(([s, d]) => p(s).call('bulkStart', { kind: c.kind, ...c.to(d), size })));
       let stops: Array<{ sent: number }> = [];
       let loaded: Paced, before: typeof base, after: typeof base;
+      const everyone = [...[...procs.values()].map((x) => x.pid), ...c.between];
+      const path = [p('requester').pid, p('responder').pid, ...c.between];
+      let cpu: ReturnType<typeof since>, onPath: ReturnType<typeof since>, wallS: number;
       try {
         await sleep(rampMs);
         before = await counts(receivers);
+        const [all0, path0, t0] = [scheduleOf(everyone), scheduleOf(path), performance.now()];
         loaded = await requestLoop(c, n.loaded);
+        [cpu, onPath, wallS] = [since(all0, scheduleOf(everyone)), since(path0, scheduleOf(path)), (performance.now() - t0) / 1000];
         after = await counts(receivers);
       } finally {
         // The streams ran from before the first loaded request until after the last answer.
@@ -203,6 +221,8 @@ export async function runLoadedBench(values: LoadedBenchOptions): Promise<Loaded
         undelivered: Math.max(0, sent - got),
         loadedPhaseMs: (loaded.end - loaded.start) / 1000,
         requestIntervalMs: (loaded.lastSent - loaded.start) / 1000 / Math.max(1, n.loaded - 1),
+        cpuCores: cpu.runS / wallS,
+        pathWaitMs: meanWaitMs(onPath),
       };
     }
 
@@ -242,6 +262,8 @@ export async function runLoadedBench(values: LoadedBenchOptions): Promise<Loaded
             undelivered: s.reduce((a, x) => a + x.undelivered, 0),
             loadedPhaseMs: m((x) => x.loadedPhaseMs),
             requestIntervalMs: m((x) => x.requestIntervalMs),
+            cpuCores: m((x) => x.cpuCores),
+            pathWaitMs: m((x) => x.pathWaitMs),
           });
         }
     const result: LoadedResult = { runs, requests, idleRequests, intervalMs: INTERVAL_US / 1000, rows, targets: loadedTargets(rows), skipped };
@@ -306,12 +328,13 @@ export function renderLoaded(r: LoadedResult): string[] {
   return [
     `requests under load: 2 bulk pairs alpha → beta streaming as fast as flow control allows, and a separate pair doing one ${REQUEST_SIZE} B request every ${r.intervalMs} ms (open loop: whether or not earlier ones were answered; measured ${ms(Math.min(...intervals))}–${ms(Math.max(...intervals))} ms apart on average, Node's timers fire late); plaintext; medians of ${r.runs} run(s); per run ${r.idleRequests} requests timed idle, ${r.requests} loaded; round trips in ms`,
     '',
-    mdRow(['contender', 'bulk size', 'responder', 'idle p50', 'loaded p50', 'loaded p99', 'bulk msg/s while loaded']),
-    mdRow(Array(7).fill('---')),
-    ...r.rows.map((x) => mdRow([x.label, sizeLabel(x.bulkSize), VARIANTS[x.variant], ms(x.idleP50Ms), ms(x.loadedP50Ms), ms(x.loadedP99Ms), fmt(x.bulkMsgPerS)])),
+    mdRow(['contender', 'bulk size', 'responder', 'idle p50', 'loaded p50', 'loaded p99', 'bulk msg/s while loaded', 'CPU while loaded (cores)', 'wait for a CPU, request path (ms)']),
+    mdRow(Array(9).fill('---')),
+    ...r.rows.map((x) => mdRow([x.label, sizeLabel(x.bulkSize), VARIANTS[x.variant], ms(x.idleP50Ms), ms(x.loadedP50Ms), ms(x.loadedP99Ms), fmt(x.bulkMsgPerS), x.cpuCores.toFixed(2), ms(x.pathWaitMs)])),
     '',
     'responder: "separate" = bulk0 → sink0 and bulk1 → sink1 while the requester asks its own responder; "also receives bulk" = bulk1 streams to the responder itself.',
     'bulk msg/s: both streams together, counted by their receivers over the loaded request phase (the senders stream from before its first request until after its last answer).',
+    `CPU: all the contender's processes (the six peers, and its proxies or server) over the loaded phase; 1 = one core busy throughout (this machine has ${os.availableParallelism()}). Wait for a CPU: on the request's path (requester, responder, and the proxies or server), how long a thread that became runnable waited for a CPU, on average (from /proc/<pid>/task/*/schedstat): each process a round trip passes adds about that much.`,
     '',
     'targets (issue 10):',
     ...r.targets.map(targetLine),

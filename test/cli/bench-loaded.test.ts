@@ -39,6 +39,9 @@ test('slotlink bench --workload loaded --quick --json: each contender × bulk si
       // Paced: 40 requests a millisecond apart take at least ~39 ms to send.
       assert.ok(x.loadedPhaseMs >= 30, `${what}: the loaded phase lasted ${x.loadedPhaseMs} ms`);
       assert.ok(Number.isInteger(x.failed) && x.failed >= 0 && Number.isInteger(x.undelivered) && x.undelivered >= 0);
+      // Read from /proc: the peers streamed and answered, so they used CPU; a wait may be 0.
+      assert.ok(Number.isFinite(x.cpuCores) && x.cpuCores > 0, `${what}: cpuCores = ${x.cpuCores}`);
+      assert.ok(Number.isFinite(x.pathWaitMs) && x.pathWaitMs >= 0, `${what}: pathWaitMs = ${x.pathWaitMs}`);
     }
   }
 
@@ -57,11 +60,11 @@ test('slotlink bench --workload loaded --quick --json: each contender × bulk si
 
   // The table printed without --json comes from the same result.
   const lines = renderLoaded(out);
-  const header = lines.indexOf('| contender | bulk size | responder | idle p50 | loaded p50 | loaded p99 | bulk msg/s while loaded |');
+  const header = lines.indexOf('| contender | bulk size | responder | idle p50 | loaded p50 | loaded p99 | bulk msg/s while loaded | CPU while loaded (cores) | wait for a CPU, request path (ms) |');
   assert.ok(header > 0, lines.join('\n'));
   const table = lines.slice(header + 2, lines.indexOf('', header));
   assert.equal(table.length, out.rows.length);
-  for (const row of table) assert.match(row, /^\| [^|]+ \| (64 B|4 KiB) \| (separate|also receives bulk) \|( \d+\.\d+ \|){3} \d+\.\d( k| M)? \|$/);
+  for (const row of table) assert.match(row, /^\| [^|]+ \| (64 B|4 KiB) \| (separate|also receives bulk) \|( \d+\.\d+ \|){3} \d+\.\d( k| M)? \| \d+\.\d\d \| \d+\.\d+ \|$/);
   const targets = lines.slice(lines.indexOf('targets (issue 10):') + 1).filter((l) => l.startsWith('- '));
   assert.equal(targets.length, 8);
   for (const t of targets) assert.match(t, /: \*\*(met|not met|not measured)\*\* \(.+\)$/);

@@ -1,0 +1,55 @@
+/**
+ * What the kernel's scheduler did for some processes, from /proc/<pid>/task/<tid>/schedstat
+ * (every thread): time on a CPU, time runnable but waiting for one, and how many times it
+ * got one. Under load on a small machine, a message's round trip is mostly such waits: each
+ * process it passes is woken and then waits for a CPU before it runs.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+
+export interface Schedule {
+  /** Seconds on a CPU. */
+  runS: number;
+  /** Seconds runnable and waiting for a CPU. */
+  waitS: number;
+  /** Times a thread was given a CPU. */
+  slices: number;
+}
+
+const NONE: Schedule = { runS: 0, waitS: 0, slices: 0 };
+
+/** The process's threads' totals so far; zeros once it is gone (or on a kernel without schedstat). */
+export function schedule(pid: number): Schedule {
+  let runS = 0;
+  let waitS = 0;
+  let slices = 0;
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const [run, wait, n] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'latin1').trim().split(' ').map(Number);
+        runS += run! / 1e9;
+        waitS += wait! / 1e9;
+        slices += n!;
+      } catch {
+        // The thread ended meanwhile.
+      }
+    }
+  } catch {
+    return NONE;
+  }
+  return { runS, waitS, slices };
+}
+
+/** Sum over processes. */
+export function scheduleOf(pids: number[]): Schedule {
+  return pids.map(schedule).reduce((a, s) => ({ runS: a.runS + s.runS, waitS: a.waitS + s.waitS, slices: a.slices + s.slices }), NONE);
+}
+
+/** What happened between two readings. */
+export function since(before: Schedule, after: Schedule): Schedule {
+  return { runS: after.runS - before.runS, waitS: after.waitS - before.waitS, slices: after.slices - before.slices };
+}
+
+/** Mean wait for a CPU each time one was given, in ms (0 when none was). */
+export function meanWaitMs(s: Schedule): number {
+  return s.slices > 0 ? (s.waitS / s.slices) * 1000 : 0;
+}
