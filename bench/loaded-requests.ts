@@ -63,7 +63,8 @@ export interface LoadedRow {
   cpuCores: number;
   /**
    * On the request's path (requester, responder, and the contender's proxies or server): how
-   * long, on average, a thread that became runnable waited for a CPU during the loaded phase (bench/schedule.ts).
+   * long a thread waited for a CPU, on average, each time it got one (woken or preempted)
+   * during the loaded phase (bench/schedule.ts).
    */
   pathWaitMs: number;
 }
@@ -334,7 +335,7 @@ export function renderLoaded(r: LoadedResult): string[] {
     '',
     'responder: "separate" = bulk0 → sink0 and bulk1 → sink1 while the requester asks its own responder; "also receives bulk" = bulk1 streams to the responder itself.',
     'bulk msg/s: both streams together, counted by their receivers over the loaded request phase (the senders stream from before its first request until after its last answer).',
-    `CPU: all the contender's processes (the six peers, and its proxies or server) over the loaded phase; 1 = one core busy throughout (this machine has ${os.availableParallelism()}). Wait for a CPU: on the request's path (requester, responder, and the proxies or server), how long a thread that became runnable waited for a CPU, on average (from /proc/<pid>/task/*/schedstat): each process a round trip passes adds about that much.`,
+    `CPU: all the contender's processes (the six peers, and its proxies or server) over the loaded phase; 1 = one core busy throughout (this machine has ${os.availableParallelism()}). Wait for a CPU: on the request's path (requester, responder, and the proxies or server), how long a thread waited for a CPU, on average, each time it got one after being woken or preempted (from /proc/<pid>/task/*/schedstat): each process a round trip wakes adds about that much.`,
     '',
     'targets (issue 10):',
     ...r.targets.map(targetLine),

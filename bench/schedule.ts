@@ -1,8 +1,8 @@
 /**
  * What the kernel's scheduler did for some processes, from /proc/<pid>/task/<tid>/schedstat
  * (every thread): time on a CPU, time runnable but waiting for one, and how many times it
- * got one. Under load on a small machine, a message's round trip is mostly such waits: each
- * process it passes is woken and then waits for a CPU before it runs.
+ * got one. Under load on a small machine a good part of a message's round trip is such
+ * waits: each process it passes is woken and then waits for a CPU before it runs.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -49,7 +49,7 @@ export function since(before: Schedule, after: Schedule): Schedule {
   return { runS: after.runS - before.runS, waitS: after.waitS - before.waitS, slices: after.slices - before.slices };
 }
 
-/** Mean wait for a CPU each time one was given, in ms (0 when none was). */
+/** Mean wait for a CPU each time one was given (after a wake-up or a preemption), in ms (0 when none was). */
 export function meanWaitMs(s: Schedule): number {
   return s.slices > 0 ? (s.waitS / s.slices) * 1000 : 0;
 }
