@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util';
 import { Mesh } from '../src/cli/mesh.js';
 import { IpcChild } from '../src/util/ipc-child.js';
 import { atMost, inTurn, mdRow, startAlternatives, targetLine, type Target } from './alternatives.js';
-import { meanWaitMs, scheduleOf, since } from './schedule.js';
+import { meanWaitMs, schedule, scheduleOf, since, type Schedule } from './schedule.js';
 import { fmt, median, percentile } from './stats.js';
 
 export interface LoadedBenchOptions {
@@ -67,6 +67,8 @@ export interface LoadedRow {
    * during the loaded phase (bench/schedule.ts).
    */
   pathWaitMs: number;
+  /** The same CPU figure per process (by its name in the benchmark: bulk0, …, proxy alpha, nats-server). */
+  cpuCoresByProcess: Record<string, number>;
 }
 
 export interface LoadedResult {
@@ -137,25 +139,25 @@ export async function runLoadedBench(values: LoadedBenchOptions): Promise<Loaded
       to(dest: BetaName): { to?: string };
       /** Opens what the variant's senders need (the socket contenders connect per pair). */
       aim(variant: Variant): Promise<void>;
-      /** Its processes besides the six peers: proxies, a server. */
-      between: number[];
+      /** Its processes besides the six peers (proxies, a server), by name. */
+      between: Record<string, number>;
     }
     const contenders: Contender[] = [
-      { key: 'slotlink', kind: 'slotlink', to: (d) => ({ to: `${d}@beta` }), aim: async () => {}, between: [mesh.alpha.pid, mesh.beta.pid] },
+      { key: 'slotlink', kind: 'slotlink', to: (d) => ({ to: `${d}@beta` }), aim: async () => {}, between: { 'proxy alpha': mesh.alpha.pid, 'proxy beta': mesh.beta.pid } },
       {
         key: 'direct',
         kind: 'direct',
         to: () => ({}),
         aim: async (v) => void (await Promise.all(plan(v).map(([s, d]) => p(s).call('dial', ports.get(d)!)))),
-        between: [],
+        between: {},
       },
     ];
-    if (alternatives.nats) contenders.push({ key: 'nats', kind: 'nats', to: (d) => ({ to: d }), aim: async () => {}, between: [alternatives.nats.pid] });
+    if (alternatives.nats) contenders.push({ key: 'nats', kind: 'nats', to: (d) => ({ to: d }), aim: async () => {}, between: { 'nats-server': alternatives.nats.pid } });
     if (alternatives.zmq)
       contenders.push({
         key: 'zmq',
         kind: 'zmq',
-        between: [],
+        between: {},
         to: () => ({}),
         aim: async (v) =>
           void (await Promise.all(plan(v).map(([s, d]) => p(s).call('zmqConnect', s === 'requester' ? { router: zmqEndpoints.get(d)!.router } : { pull: zmqEndpoints.get(d)!.pull })))),
@@ -188,15 +190,15 @@ export async function runLoadedBench(values: LoadedBenchOptions): Promise<Loaded
       await Promise.all(senders.map(([s, d]) => p(s).call('bulkStart', { kind: c.kind, ...c.to(d), size })));
       let stops: Array<{ sent: number }> = [];
       let loaded: Paced, before: typeof base, after: typeof base;
-      const everyone = [...[...procs.values()].map((x) => x.pid), ...c.between];
-      const path = [p('requester').pid, p('responder').pid, ...c.between];
-      let cpu: ReturnType<typeof since>, onPath: ReturnType<typeof since>, wallS: number;
+      const named: Array<[string, number]> = [...[...procs].map(([name, x]): [string, number] => [name, x.pid]), ...Object.entries(c.between)];
+      const path = [p('requester').pid, p('responder').pid, ...Object.values(c.between)];
+      let byProcess: Schedule[], onPath: Schedule, wallS: number;
       try {
         await sleep(rampMs);
         before = await counts(receivers);
-        const [all0, path0, t0] = [scheduleOf(everyone), scheduleOf(path), performance.now()];
+        const [each0, path0, t0] = [named.map(([, pid]) => schedule(pid)), scheduleOf(path), performance.now()];
         loaded = await requestLoop(c, n.loaded);
-        [cpu, onPath, wallS] = [since(all0, scheduleOf(everyone)), since(path0, scheduleOf(path)), (performance.now() - t0) / 1000];
+        [byProcess, onPath, wallS] = [named.map(([, pid], i) => since(each0[i]!, schedule(pid))), since(path0, scheduleOf(path)), (performance.now() - t0) / 1000];
         after = await counts(receivers);
       } finally {
         // The streams ran from before the first loaded request until after the last answer.
@@ -222,8 +224,9 @@ export async function runLoadedBench(values: LoadedBenchOptions): Promise<Loaded
         undelivered: Math.max(0, sent - got),
         loadedPhaseMs: (loaded.end - loaded.start) / 1000,
         requestIntervalMs: (loaded.lastSent - loaded.start) / 1000 / Math.max(1, n.loaded - 1),
-        cpuCores: cpu.runS / wallS,
+        cpuCores: byProcess.reduce((a, x) => a + x.runS, 0) / wallS,
         pathWaitMs: meanWaitMs(onPath),
+        cpuCoresByProcess: Object.fromEntries(named.map(([name], i) => [name, byProcess[i]!.runS / wallS])),
       };
     }
 
@@ -265,6 +268,7 @@ export async function runLoadedBench(values: LoadedBenchOptions): Promise<Loaded
             requestIntervalMs: m((x) => x.requestIntervalMs),
             cpuCores: m((x) => x.cpuCores),
             pathWaitMs: m((x) => x.pathWaitMs),
+            cpuCoresByProcess: Object.fromEntries(Object.keys(s[0]!.cpuCoresByProcess).map((name) => [name, m((x) => x.cpuCoresByProcess[name]!)])),
           });
         }
     const result: LoadedResult = { runs, requests, idleRequests, intervalMs: INTERVAL_US / 1000, rows, targets: loadedTargets(rows), skipped };
@@ -336,6 +340,9 @@ export function renderLoaded(r: LoadedResult): string[] {
     'responder: "separate" = bulk0 → sink0 and bulk1 → sink1 while the requester asks its own responder; "also receives bulk" = bulk1 streams to the responder itself.',
     'bulk msg/s: both streams together, counted by their receivers over the loaded request phase (the senders stream from before its first request until after its last answer).',
     `CPU: all the contender's processes (the six peers, and its proxies or server) over the loaded phase; 1 = one core busy throughout (this machine has ${os.availableParallelism()}). Wait for a CPU: on the request's path (requester, responder, and the proxies or server), how long a thread waited for a CPU, on average, each time it got one after being woken or preempted (from /proc/<pid>/task/*/schedstat): each process a round trip wakes adds about that much.`,
+    '',
+    'CPU by process while loaded (cores):',
+    ...r.rows.map((x) => `- ${x.label}, ${sizeLabel(x.bulkSize)}, ${VARIANTS[x.variant]}: ${Object.entries(x.cpuCoresByProcess).map(([name, v]) => `${name} ${v.toFixed(2)}`).join(', ')}`),
     '',
     'targets (issue 10):',
     ...r.targets.map(targetLine),

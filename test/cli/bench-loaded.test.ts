@@ -42,6 +42,11 @@ test('slotlink bench --workload loaded --quick --json: each contender × bulk si
       // Read from /proc: the peers streamed and answered, so they used CPU; a wait may be 0.
       assert.ok(Number.isFinite(x.cpuCores) && x.cpuCores > 0, `${what}: cpuCores = ${x.cpuCores}`);
       assert.ok(Number.isFinite(x.pathWaitMs) && x.pathWaitMs >= 0, `${what}: pathWaitMs = ${x.pathWaitMs}`);
+      // Per process: the six peers and the contender's own processes; one run, so they add up to the total.
+      const own = key === 'slotlink' ? ['proxy alpha', 'proxy beta'] : key === 'nats' ? ['nats-server'] : [];
+      assert.deepEqual(Object.keys(x.cpuCoresByProcess).sort(), ['bulk0', 'bulk1', 'requester', 'sink0', 'sink1', 'responder', ...own].sort());
+      for (const [name, v] of Object.entries(x.cpuCoresByProcess)) assert.ok(Number.isFinite(v) && v >= 0, `${what}: ${name} ${v}`);
+      assert.ok(Math.abs(Object.values(x.cpuCoresByProcess).reduce((a, v) => a + v, 0) - x.cpuCores) < 1e-9, `${what}: per process adds up to cpuCores`);
     }
   }
 
@@ -65,6 +70,9 @@ test('slotlink bench --workload loaded --quick --json: each contender × bulk si
   const table = lines.slice(header + 2, lines.indexOf('', header));
   assert.equal(table.length, out.rows.length);
   for (const row of table) assert.match(row, /^\| [^|]+ \| (64 B|4 KiB) \| (separate|also receives bulk) \|( \d+\.\d+ \|){3} \d+\.\d( k| M)? \| \d+\.\d\d \| \d+\.\d+ \|$/);
+  const byProcess = lines.slice(lines.indexOf('CPU by process while loaded (cores):') + 1, lines.indexOf('targets (issue 10):') - 1);
+  assert.equal(byProcess.length, out.rows.length);
+  for (const l of byProcess) assert.match(l, /^- .+: (bulk0|[a-z ]+) \d+\.\d\d(, [a-z0-9 -]+ \d+\.\d\d)+$/);
   const targets = lines.slice(lines.indexOf('targets (issue 10):') + 1).filter((l) => l.startsWith('- '));
   assert.equal(targets.length, 8);
   for (const t of targets) assert.match(t, /: \*\*(met|not met|not measured)\*\* \(.+\)$/);
