@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util';
 import { Mesh } from '../src/cli/mesh.js';
 import { IpcChild } from '../src/util/ipc-child.js';
 import { atMost, inTurn, mdRow, startAlternatives, targetLine, type Target } from './alternatives.js';
-import { meanWaitMs, schedule, scheduleOf, since, type Schedule } from './schedule.js';
+import { meanWaitMs, schedule, since, sumOf, type Schedule } from './schedule.js';
 import { fmt, median, percentile } from './stats.js';
 
 export interface LoadedBenchOptions {
@@ -191,14 +191,14 @@ export async function runLoadedBench(values: LoadedBenchOptions): Promise<Loaded
       let stops: Array<{ sent: number }> = [];
       let loaded: Paced, before: typeof base, after: typeof base;
       const named: Array<[string, number]> = [...[...procs].map(([name, x]): [string, number] => [name, x.pid]), ...Object.entries(c.between)];
-      const path = [p('requester').pid, p('responder').pid, ...Object.values(c.between)];
-      let byProcess: Schedule[], onPath: Schedule, wallS: number;
+      const onPath = new Set(['requester', 'responder', ...Object.keys(c.between)]);
+      let byProcess: Schedule[], wallS: number;
       try {
         await sleep(rampMs);
         before = await counts(receivers);
-        const [each0, path0, t0] = [named.map(([, pid]) => schedule(pid)), scheduleOf(path), performance.now()];
+        const [each0, t0] = [named.map(([, pid]) => schedule(pid)), performance.now()];
         loaded = await requestLoop(c, n.loaded);
-        [byProcess, onPath, wallS] = [named.map(([, pid], i) => since(each0[i]!, schedule(pid))), since(path0, scheduleOf(path)), (performance.now() - t0) / 1000];
+        [byProcess, wallS] = [named.map(([, pid], i) => since(each0[i]!, schedule(pid))), (performance.now() - t0) / 1000];
         after = await counts(receivers);
       } finally {
         // The streams ran from before the first loaded request until after the last answer.
@@ -224,8 +224,8 @@ export async function runLoadedBench(values: LoadedBenchOptions): Promise<Loaded
         undelivered: Math.max(0, sent - got),
         loadedPhaseMs: (loaded.end - loaded.start) / 1000,
         requestIntervalMs: (loaded.lastSent - loaded.start) / 1000 / Math.max(1, n.loaded - 1),
-        cpuCores: byProcess.reduce((a, x) => a + x.runS, 0) / wallS,
-        pathWaitMs: meanWaitMs(onPath),
+        cpuCores: sumOf(byProcess).runS / wallS,
+        pathWaitMs: meanWaitMs(sumOf(byProcess.filter((_, i) => onPath.has(named[i]![0])))),
         cpuCoresByProcess: Object.fromEntries(named.map(([name], i) => [name, byProcess[i]!.runS / wallS])),
       };
     }

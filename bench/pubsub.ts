@@ -22,7 +22,7 @@
  * --profile DIR: a V8 CPU profile of both proxies and every publisher/subscriber process.
  * --proxy-args: more flags for both proxies (to try a setting; the table does not say so).
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -31,6 +31,7 @@ import type { ProxyStats } from '../src/proxy/stats.js';
 import { IpcChild } from '../src/util/ipc-child.js';
 import { atMost, inTurn, mdRow, startAlternatives, targetLine, type Target } from './alternatives.js';
 import type { Kind } from './pubsub-peer.js';
+import { schedule } from './schedule.js';
 import { fmt, median } from './stats.js';
 
 export interface PubsubBenchOptions {
@@ -67,17 +68,6 @@ export interface CpuShares {
   alphaProxy: number;
   betaProxy: number;
   natsServer: number;
-}
-
-/** CPU seconds (user + system) of a process so far, from /proc; 0 once it is gone. */
-function cpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ, 100 on Linux)
-  } catch {
-    return 0;
-  }
 }
 
 /** One line of the table: medians across runs. */
@@ -155,6 +145,7 @@ export async function runPubsubBench(values: PubsubBenchOptions): Promise<Pubsub
     const publisher = await start(PUBLISHER);
     const natsPid = alternatives.nats?.pid;
     /** CPU seconds so far of each group of processes. */
+    const cpuSeconds = (pid: number) => schedule(pid).runS;
     const cpuNow = (): CpuShares => ({
       publisher: cpuSeconds(publisher.pid),
       subscribers: subscribers.reduce((a, s) => a + cpuSeconds(s.pid), 0),

@@ -39,9 +39,9 @@ export function schedule(pid: number): Schedule {
   return { runS, waitS, slices };
 }
 
-/** Sum over processes. */
-export function scheduleOf(pids: number[]): Schedule {
-  return pids.map(schedule).reduce((a, s) => ({ runS: a.runS + s.runS, waitS: a.waitS + s.waitS, slices: a.slices + s.slices }), NONE);
+/** Several processes' figures together. */
+export function sumOf(readings: Schedule[]): Schedule {
+  return readings.reduce((a, s) => ({ runS: a.runS + s.runS, waitS: a.waitS + s.waitS, slices: a.slices + s.slices }), NONE);
 }
 
 /** What happened between two readings. */

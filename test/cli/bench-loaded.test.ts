@@ -42,11 +42,12 @@ test('slotlink bench --workload loaded --quick --json: each contender × bulk si
       // Read from /proc: the peers streamed and answered, so they used CPU; a wait may be 0.
       assert.ok(Number.isFinite(x.cpuCores) && x.cpuCores > 0, `${what}: cpuCores = ${x.cpuCores}`);
       assert.ok(Number.isFinite(x.pathWaitMs) && x.pathWaitMs >= 0, `${what}: pathWaitMs = ${x.pathWaitMs}`);
-      // Per process: the six peers and the contender's own processes; one run, so they add up to the total.
+      // Per process: the six peers and the contender's own processes, read from the right pids:
+      // those that carried the bulk (its first sender, the proxies, the server) used CPU.
       const own = key === 'slotlink' ? ['proxy alpha', 'proxy beta'] : key === 'nats' ? ['nats-server'] : [];
       assert.deepEqual(Object.keys(x.cpuCoresByProcess).sort(), ['bulk0', 'bulk1', 'requester', 'sink0', 'sink1', 'responder', ...own].sort());
       for (const [name, v] of Object.entries(x.cpuCoresByProcess)) assert.ok(Number.isFinite(v) && v >= 0, `${what}: ${name} ${v}`);
-      assert.ok(Math.abs(Object.values(x.cpuCoresByProcess).reduce((a, v) => a + v, 0) - x.cpuCores) < 1e-9, `${what}: per process adds up to cpuCores`);
+      for (const name of ['bulk0', ...own]) assert.ok(x.cpuCoresByProcess[name]! > 0, `${what}: ${name} carried bulk, yet used no CPU`);
     }
   }
 
