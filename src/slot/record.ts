@@ -121,6 +121,16 @@ export class RecordCursor implements MessageView {
     return this.data;
   }
 
+  /** Whether the current record is the cell's last (by its record count). */
+  get lastRead(): boolean {
+    return this.seen === this.count;
+  }
+
+  /** Bytes of the cell walked so far (the records before the current one, and it). */
+  get position(): number {
+    return this.offset;
+  }
+
   /** Whether the current record is a whole message (not a fragment). */
   get whole(): boolean {
     return this.flags === WHOLE;

@@ -56,7 +56,8 @@ export const recordTarget: FuzzTarget = {
   run(input) {
     if (input.length < 2) return;
     const reader = new RecordReader(MAX_MESSAGE);
-    reader.read(input.subarray(2), input.readUInt16LE(0), () => true);
+    reader.start(input.subarray(2), input.readUInt16LE(0));
+    reader.read(() => true, Infinity);
   },
   refusal: (err) => err instanceof BadRecordError,
 };
@@ -87,7 +88,10 @@ export const cellTarget: FuzzTarget = {
     const device = new MarkDevices(memory.words, layout, Direction.UP, noBell, noBell);
     const reader = new CellReader(memory, layout, Direction.UP, device);
     const data = reader.take();
-    if (data) new RecordReader(MAX_MESSAGE).read(data, reader.records, () => true);
+    if (!data) return;
+    const records = new RecordReader(MAX_MESSAGE);
+    records.start(data, reader.records);
+    records.read(() => true, Infinity);
   },
   refusal: (err) => err instanceof BadSlotError || err instanceof BadRecordError,
 };
