@@ -10,12 +10,15 @@
  * runs; then issue 10's targets, judged on the figures of this run.
  *
  *   node dist/bench/loaded-requests.js [--runs 3] [--requests 3000] [--quick] [--json]
- *                                      [--contenders slotlink,nats,zmq,direct]
+ *                                      [--contenders slotlink,nats,zmq,direct] [--bulk-nice N]
  *
  * --requests: requests timed in each loaded phase, one per millisecond (the phase lasts that
  * many ms); a third as many are timed idle, after a fifteenth as many untimed.
  * --contenders: only these (for A/B runs of a change to one of them; the targets that
  * compare with a contender left out are then reported as such).
+ * --bulk-nice: run the bulk senders and receivers at this nice value (0..19; default 0):
+ * with 19 they take the CPU only when the request path does not want it, so what is left of
+ * a loaded round trip is the contender's own work and queues, not waits for a CPU.
  */
 import os from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -23,13 +26,14 @@ import { parseArgs } from 'node:util';
 import { Mesh } from '../src/cli/mesh.js';
 import { IpcChild } from '../src/util/ipc-child.js';
 import { atMost, inTurn, mdRow, startAlternatives, targetLine, type Target } from './alternatives.js';
-import { meanWaitMs, schedule, since, sumOf, type Schedule } from './schedule.js';
+import { meanWaitMs, renice, schedule, since, sumOf, type Schedule } from './schedule.js';
 import { fmt, median, percentile } from './stats.js';
 
 export interface LoadedBenchOptions {
   runs?: string;
   requests?: string;
   contenders?: string;
+  bulkNice?: string;
   quick?: boolean;
   json?: boolean;
 }
@@ -76,6 +80,8 @@ export interface LoadedResult {
   requests: number;
   idleRequests: number;
   intervalMs: number;
+  /** The nice value the bulk senders and receivers ran at, as the kernel reports it (0: as every other process). */
+  bulkNice: number;
   rows: LoadedRow[];
   targets: Target[];
   skipped: string[];
@@ -87,6 +93,8 @@ const PEER = fileURLToPath(new URL('./peer.js', import.meta.url));
 const ALPHA = ['bulk0', 'bulk1', 'requester'] as const;
 const BETA = ['sink0', 'sink1', 'responder'] as const;
 type BetaName = (typeof BETA)[number];
+/** The processes that only carry bulk (the responder may receive bulk too, but it is on the request's path). */
+const BULK = ['bulk0', 'bulk1', 'sink0', 'sink1'] as const;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Runs the benchmark; prints its table (or JSON) on stdout and returns the result. */
@@ -96,6 +104,8 @@ export async function runLoadedBench(values: LoadedBenchOptions): Promise<Loaded
   const requests = Number(values.requests ?? (quick ? 300 : 3000));
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs expects a whole number ≥ 1, got ${values.runs}`);
   if (!Number.isInteger(requests) || requests < 20) throw new Error(`--requests expects a whole number ≥ 20, got ${values.requests}`);
+  const bulkNice = Number(values.bulkNice ?? 0);
+  if (!Number.isInteger(bulkNice) || bulkNice < 0 || bulkNice > 19) throw new Error(`--bulk-nice expects a whole number 0..19, got ${values.bulkNice}`);
   const idleRequests = Math.max(20, Math.round(requests / 3));
   const warmUp = Math.max(20, Math.round(requests / 15));
   /** Before the idle requests: right after a burst the kernel still places wake-ups as if busy (see bench/link.ts). */
@@ -116,6 +126,9 @@ export async function runLoadedBench(values: LoadedBenchOptions): Promise<Loaded
       await child.call('connect', { socket: mesh.socket((ALPHA as readonly string[]).includes(name) ? 'alpha' : 'beta'), name });
       if (alternatives.nats) await child.call('natsConnect', { url: alternatives.nats.url, subject: name });
     }
+    if (bulkNice > 0) for (const name of BULK) renice(p(name).pid, bulkNice);
+    // Read back from the kernel (the least of the bulk processes), not echoed from the flag.
+    const bulkNiceSet = Math.min(...BULK.map((name) => os.getPriority(p(name).pid)));
     const ports = new Map<BetaName, { port: number }>();
     const zmqEndpoints = new Map<BetaName, { pull: string; router: string }>();
     for (const name of BETA) {
@@ -271,7 +284,7 @@ export async function runLoadedBench(values: LoadedBenchOptions): Promise<Loaded
             cpuCoresByProcess: Object.fromEntries(Object.keys(s[0]!.cpuCoresByProcess).map((name) => [name, m((x) => x.cpuCoresByProcess[name]!)])),
           });
         }
-    const result: LoadedResult = { runs, requests, idleRequests, intervalMs: INTERVAL_US / 1000, rows, targets: loadedTargets(rows), skipped };
+    const result: LoadedResult = { runs, requests, idleRequests, intervalMs: INTERVAL_US / 1000, bulkNice: bulkNiceSet, rows, targets: loadedTargets(rows), skipped };
     process.stdout.write(values.json ? JSON.stringify(result, null, 2) + '\n' : renderLoaded(result).join('\n') + '\n');
     await Promise.all([...procs.values()].map((c) => c.call('close')));
     return result;
@@ -331,7 +344,7 @@ export function renderLoaded(r: LoadedResult): string[] {
   const lossy = r.rows.filter((x) => x.failed > 0 || x.undelivered > 0);
   const intervals = r.rows.map((x) => x.requestIntervalMs);
   return [
-    `requests under load: 2 bulk pairs alpha → beta streaming as fast as flow control allows, and a separate pair doing one ${REQUEST_SIZE} B request every ${r.intervalMs} ms (open loop: whether or not earlier ones were answered; measured ${ms(Math.min(...intervals))}–${ms(Math.max(...intervals))} ms apart on average, Node's timers fire late); plaintext; medians of ${r.runs} run(s); per run ${r.idleRequests} requests timed idle, ${r.requests} loaded; round trips in ms`,
+    `requests under load: 2 bulk pairs alpha → beta streaming as fast as flow control allows, and a separate pair doing one ${REQUEST_SIZE} B request every ${r.intervalMs} ms (open loop: whether or not earlier ones were answered; measured ${ms(Math.min(...intervals))}–${ms(Math.max(...intervals))} ms apart on average, Node's timers fire late); plaintext;${r.bulkNice > 0 ? ` bulk senders and receivers at nice ${r.bulkNice};` : ''} medians of ${r.runs} run(s); per run ${r.idleRequests} requests timed idle, ${r.requests} loaded; round trips in ms`,
     '',
     mdRow(['contender', 'bulk size', 'responder', 'idle p50', 'loaded p50', 'loaded p99', 'bulk msg/s while loaded', 'CPU while loaded (cores)', 'wait for a CPU, request path (ms)']),
     mdRow(Array(9).fill('---')),
@@ -353,5 +366,8 @@ export function renderLoaded(r: LoadedResult): string[] {
   ];
 }
 
-const parseOptions = { runs: { type: 'string' }, requests: { type: 'string' }, contenders: { type: 'string' }, quick: { type: 'boolean' }, json: { type: 'boolean' } } as const;
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await runLoadedBench(parseArgs({ options: parseOptions }).values);
+const parseOptions = { runs: { type: 'string' }, requests: { type: 'string' }, contenders: { type: 'string' }, 'bulk-nice': { type: 'string' }, quick: { type: 'boolean' }, json: { type: 'boolean' } } as const;
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { 'bulk-nice': bulkNice, ...rest } = parseArgs({ options: parseOptions }).values;
+  await runLoadedBench({ ...rest, bulkNice });
+}

@@ -5,6 +5,7 @@
  * waits: each process it passes is woken and then waits for a CPU before it runs.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 
 export interface Schedule {
   /** Seconds on a CPU. */
@@ -52,4 +53,9 @@ export function since(before: Schedule, after: Schedule): Schedule {
 /** Mean wait for a CPU each time one was given (after a wake-up or a preemption), in ms (0 when none was). */
 export function meanWaitMs(s: Schedule): number {
   return s.slices > 0 ? (s.waitS / s.slices) * 1000 : 0;
+}
+
+/** Gives every thread of the process this nice value (Linux keeps one per thread). */
+export function renice(pid: number, nice: number): void {
+  for (const tid of readdirSync(`/proc/${pid}/task`)) os.setPriority(Number(tid), nice);
 }

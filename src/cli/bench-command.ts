@@ -9,7 +9,7 @@ import { UsageError, intFlag, type Command } from './args.js';
 const WORKLOADS = { link: 'link.js', loaded: 'loaded-requests.js', pubsub: 'pubsub.js' } as const;
 type Workload = keyof typeof WORKLOADS;
 /** The flags each workload takes besides --quick, --json and --runs. */
-const FLAGS: Record<Workload, readonly string[]> = { link: ['pairs', 'messages'], loaded: ['requests', 'contenders'], pubsub: ['messages', 'sizes', 'contenders'] };
+const FLAGS: Record<Workload, readonly string[]> = { link: ['pairs', 'messages'], loaded: ['requests', 'contenders', 'bulk-nice'], pubsub: ['messages', 'sizes', 'contenders'] };
 /** What --contenders may name, per workload that takes it. */
 const CONTENDERS: Partial<Record<Workload, readonly string[]>> = { loaded: ['slotlink', 'nats', 'zmq', 'direct'], pubsub: ['slotlink', 'nats'] };
 
@@ -18,7 +18,7 @@ export const benchCommand: Command = {
   summary: 'compare slotlink with direct TCP, NATS and ZeroMQ on this machine',
   usage: `Usage: slotlink bench [--workload all|link|loaded|pubsub] [--quick] [--runs N] [--json]
                      [--pairs 1,4,16] [--messages N] [--requests N] [--sizes 64,4096]
-                     [--contenders slotlink,nats,...]
+                     [--contenders slotlink,nats,...] [--bulk-nice N]
 
 Starts two linked proxies ("alpha" and "beta") and worker processes on each, and measures
 every contender with the same processes: slotlink, a direct TCP connection per pair, NATS
@@ -36,6 +36,9 @@ all by default (--workload all), one after the other:
            per loaded phase, default 3000); round-trip p50 idle and loaded, p99 loaded, and
            bulk msg/s while loaded, for 64 B and 4 KiB bulk, with a separate responder and
            with a responder that also receives a bulk stream. Plaintext for all.
+           --bulk-nice N (0..19) runs the bulk senders and receivers at that nice value,
+           so that what is left of a loaded round trip is the contender's own work and
+           queues rather than waits for a CPU.
   pubsub   publish/subscribe: one publisher on alpha, three subscribers on alpha and three on
            beta, one subject; the publisher publishes --messages publications of 64 B
            (default 800000; as many bytes at larger --sizes, at least a tenth as many) as
@@ -60,6 +63,7 @@ phase, 20000 publications (about a minute in all). Scripts with more workloads a
     requests: { type: 'string' },
     sizes: { type: 'string' },
     contenders: { type: 'string' },
+    'bulk-nice': { type: 'string' },
     json: { type: 'boolean' },
   },
   async run(v) {
@@ -71,7 +75,8 @@ phase, 20000 publications (about a minute in all). Scripts with more workloads a
     if (v.runs !== undefined) intFlag(v, 'runs', 1, 1, 100);
     if (v.messages !== undefined) intFlag(v, 'messages', 1, 100);
     if (v.requests !== undefined) intFlag(v, 'requests', 1, 20);
-    for (const flag of ['pairs', 'messages', 'requests', 'sizes', 'contenders'] as const) {
+    if (v['bulk-nice'] !== undefined) intFlag(v, 'bulk-nice', 0, 0, 19);
+    for (const flag of ['pairs', 'messages', 'requests', 'sizes', 'contenders', 'bulk-nice'] as const) {
       const takers = (Object.keys(FLAGS) as Workload[]).filter((w) => FLAGS[w].includes(flag));
       if (v[flag] !== undefined && !workloads.some((w) => takers.includes(w))) throw new UsageError(`--${flag} applies to the ${takers.join(' and ')} workload${takers.length > 1 ? 's' : ''}, not to --workload ${workload}`);
     }

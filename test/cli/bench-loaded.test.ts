@@ -16,6 +16,7 @@ test('slotlink bench --workload loaded --quick --json: each contender × bulk si
   assert.equal(out.runs, 1);
   assert.equal(out.requests, 40);
   assert.equal(out.intervalMs, 1);
+  assert.equal(out.bulkNice, 0, 'without --bulk-nice the bulk runs like every other process');
   const variants = Object.keys(VARIANTS);
   for (const [key, label] of Object.entries(CONTENDERS)) {
     const rows = out.rows.filter((x) => x.contender === key);
@@ -77,4 +78,20 @@ test('slotlink bench --workload loaded --quick --json: each contender × bulk si
   const targets = lines.slice(lines.indexOf('targets (issue 10):') + 1).filter((l) => l.startsWith('- '));
   assert.equal(targets.length, 8);
   for (const t of targets) assert.match(t, /: \*\*(met|not met|not measured)\*\* \(.+\)$/);
+});
+
+test('slotlink bench --workload loaded --bulk-nice 19: the bulk senders and receivers run at that nice value; a value out of range is refused', { timeout: 120_000 }, () => {
+  const bad = spawnSync(process.execPath, [CLI_PATH, 'bench', '--workload', 'loaded', '--bulk-nice', '20'], { encoding: 'utf8' });
+  assert.equal(bad.status, 1, bad.stderr);
+  assert.match(bad.stderr, /"bulk-nice": expected a whole number in 0\.\.19, got "20" \(SLOTLINK_ERR_CONFIG\)/);
+  const elsewhere = spawnSync(process.execPath, [CLI_PATH, 'bench', '--workload', 'link', '--bulk-nice', '5'], { encoding: 'utf8' });
+  assert.equal(elsewhere.status, 2, elsewhere.stderr);
+  assert.match(elsewhere.stderr, /--bulk-nice applies to the loaded workload/);
+
+  const r = spawnSync(process.execPath, [CLI_PATH, 'bench', '--workload', 'loaded', '--quick', '--json', '--requests', '40', '--contenders', 'slotlink', '--bulk-nice', '19'], { encoding: 'utf8', timeout: 110_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as LoadedResult;
+  assert.equal(out.bulkNice, 19, 'as the kernel reports it for the bulk processes');
+  assert.equal(out.rows.length, SIZES.length * Object.keys(VARIANTS).length);
+  assert.match(renderLoaded(out)[0]!, /bulk senders and receivers at nice 19;/);
 });
