@@ -62,8 +62,9 @@ interface SpaceWaiter {
  * crosses it is read whole; the rest of a cell waits for the next turn): one default cell.
  * A proxy reads many slots and its link in one loop, and a process may receive a stream
  * while it answers requests: what else came in waits for at most this much of one slot's
- * messages at a time. (It was 32 cells, 2 MiB by default: `node
- * dist/bench/loaded-requests.js`, with the responder also receiving 64 B bulk, p99 halved.)
+ * messages at a time. (It was 32 cells, 2 MiB by default; in `node
+ * dist/bench/loaded-requests.js`, with the responder also receiving 64 B bulk, the p99 fell
+ * to about a third: docs/benchmarks.md.)
  */
 export const READ_BYTES_PER_TURN = 64 * 1024;
 

@@ -73,7 +73,11 @@ test('drop-oldest at the proxy: a subscriber that stops reading its slot costs i
   await sub.call('subscribe', { subject: 'feed.stuck', key: 'f', policy: 'drop-oldest', maxQueuedBytes: 64 * 1024 });
   await sub.call('reading', { on: false });
   const pub = await pubsubWorker('pub-stuck');
+  const published = (await rig.status()).publications.published;
   await pub.call('publish', { subject: 'feed.stuck', count: 3000, size: 1024, publisher: 1 });
+  // The publisher is done once all is in its slot; the proxy reads a slot a slice per turn, so
+  // wait until it has routed (and dropped) every one before comparing status and metrics.
+  await until(async () => (await rig.status()).publications.published - published === 3000);
   const s = (await rig.status()).subscriptions.find((x) => x.name === 'stuck-dropping')!;
   assert.equal(s.policy, 'drop-oldest');
   assert.ok(s.dropped > 0, 'the proxy dropped the oldest');
