@@ -144,8 +144,8 @@ export async function runPubsubBench(values: PubsubBenchOptions): Promise<Pubsub
     const subscribers = await Promise.all(SUBSCRIBERS.map(start));
     const publisher = await start(PUBLISHER);
     const natsPid = alternatives.nats?.pid;
-    /** CPU seconds so far of each group of processes. */
     const cpuSeconds = (pid: number) => schedule(pid).runS;
+    /** CPU seconds so far of each group of processes. */
     const cpuNow = (): CpuShares => ({
       publisher: cpuSeconds(publisher.pid),
       subscribers: subscribers.reduce((a, s) => a + cpuSeconds(s.pid), 0),

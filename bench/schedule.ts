@@ -2,7 +2,8 @@
  * What the kernel's scheduler did for some processes, from /proc/<pid>/task/<tid>/schedstat
  * (every thread): time on a CPU, time runnable but waiting for one, and how many times it
  * got one. Under load on a small machine a good part of a message's round trip is such
- * waits: each process it passes is woken and then waits for a CPU before it runs.
+ * waits: each process it passes is woken and then waits for a CPU before it runs. Also the
+ * one thing the benchmarks ask of the scheduler: a lower priority for some processes.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
